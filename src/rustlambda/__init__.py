@@ -1,0 +1,32 @@
+"""rustlambda: build, package, verify, run and deploy Rust AWS Lambda functions.
+
+The public API. Fronts (the CLI, the CDK constructs, deploy) call these; nothing here prints.
+"""
+
+from __future__ import annotations
+
+from .build import Artifact, BuildPlan, BuildResult, build, plan_build
+from .config import BuildOptions, Compiler, CompilerSettings, OutputFormat
+from .errors import RustLambdaError
+from .reporting import Reporter
+from .targets import Arch, Runtime, Target
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Arch",
+    "Artifact",
+    "BuildOptions",
+    "BuildPlan",
+    "BuildResult",
+    "Compiler",
+    "CompilerSettings",
+    "OutputFormat",
+    "Reporter",
+    "Runtime",
+    "RustLambdaError",
+    "Target",
+    "__version__",
+    "build",
+    "plan_build",
+]

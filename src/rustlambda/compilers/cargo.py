@@ -1,0 +1,60 @@
+"""Plain cargo with each target's system linker (e.g. aarch64-linux-gnu-gcc for arm64)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from ..config import Compiler, CompilerSettings
+from ..errors import ConfigError, ToolNotFoundError
+from ..targets import Arch, Runtime, Target, host_arch
+from ..toolchain import Toolchain
+from ..util.cmd import which
+from . import Invocation
+
+
+def linker_env_var(target: Target) -> str:
+    return f"CARGO_TARGET_{target.triple.upper().replace('-', '_')}_LINKER"
+
+
+def default_linker(target: Target) -> str:
+    return f"{target.arch.rust_arch}-linux-{target.libc}-gcc"
+
+
+class CargoBackend:
+    kind = Compiler.CARGO
+
+    def invocation(
+        self,
+        settings: CompilerSettings,
+        targets: Sequence[Target],
+        runtime: Runtime,
+        toolchain: Toolchain,
+        env: Mapping[str, str],
+    ) -> Invocation:
+        pinned = [str(t) for t in targets if t.glibc]
+        if pinned:
+            raise ConfigError(
+                f"the cargo compiler cannot pin glibc ({', '.join(pinned)})",
+                "drop the .2.xx suffix, or use --compiler zig to link against that glibc",
+            )
+        host = host_arch() or Arch.X86_64
+        extra_env: dict[str, str] = {}
+        for target in targets:
+            if target.arch is host:
+                continue  # the host's cc links natively
+            var = linker_env_var(target)
+            linker = env.get(var) or default_linker(target)
+            if which(linker, env) is None:
+                raise ToolNotFoundError(
+                    f"linking for {target.triple} with the cargo compiler needs {linker}, "
+                    "which was not found",
+                    f"install it (Debian/Ubuntu: apt-get install gcc-{target.arch.rust_arch}-"
+                    f"linux-{target.libc}), set {var}, or use --compiler zig",
+                )
+            extra_env[var] = linker
+        subcommand = settings.subcommand or ("build",)
+        return Invocation(
+            head=(toolchain.cargo, *subcommand),
+            triples=tuple(t.triple for t in targets),
+            env=extra_env,
+        )

@@ -1,0 +1,65 @@
+"""What an ELF executable needs from the machine that runs it (read with pyelftools)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from elftools.common.exceptions import ELFError
+from elftools.elf.dynamic import DynamicSection
+from elftools.elf.elffile import ELFFile
+from elftools.elf.gnuversions import GNUVerNeedSection
+from elftools.elf.segments import InterpSegment
+
+from .errors import ArtifactError
+from .targets import Arch
+
+_GLIBC = re.compile(r"^GLIBC_(\d+)\.(\d+)(?:\.\d+)?$")
+
+
+@dataclass(frozen=True)
+class ElfInfo:
+    machine: str  # pyelftools' e_machine name, e.g. "EM_AARCH64"
+    arch: Arch | None
+    file_type: str  # "ET_EXEC" | "ET_DYN" | ...
+    interpreter: str | None
+    needed: tuple[str, ...]
+    glibc_versions: tuple[tuple[int, int], ...]
+
+    @property
+    def static(self) -> bool:
+        return self.interpreter is None and not self.needed
+
+    @property
+    def max_glibc(self) -> tuple[int, int] | None:
+        return max(self.glibc_versions, default=None)
+
+
+def read_elf(path: Path) -> ElfInfo:
+    try:
+        with path.open("rb") as fh:
+            elf = ELFFile(fh)
+            machine = str(elf["e_machine"])
+            interpreter = None
+            needed: list[str] = []
+            versions: set[tuple[int, int]] = set()
+            for segment in elf.iter_segments():
+                if isinstance(segment, InterpSegment):
+                    interpreter = segment.get_interp_name()
+            for section in elf.iter_sections():
+                if isinstance(section, DynamicSection):
+                    for tag in section.iter_tags():
+                        if tag.entry.d_tag == "DT_NEEDED":
+                            needed.append(str(tag.needed))  # type: ignore[attr-defined]
+                elif isinstance(section, GNUVerNeedSection):
+                    for _, aux in section.iter_versions():
+                        for entry in aux:
+                            match = _GLIBC.match(entry.name)
+                            if match:
+                                versions.add((int(match[1]), int(match[2])))
+            file_type = str(elf["e_type"])
+    except (ELFError, OSError) as exc:
+        raise ArtifactError(f"{path} is not a readable ELF file: {exc}", "") from exc
+    arch = {a.elf_machine: a for a in Arch}.get(machine)
+    return ElfInfo(machine, arch, file_type, interpreter, tuple(needed), tuple(sorted(versions)))

@@ -1,0 +1,100 @@
+"""Every failure a user can fix, one class each, with its exit code and the fix.
+
+The CLI prints ``error: <message>`` and ``fix: <fix>`` and exits with ``exit_code``; the
+library raises these and never prints. Exit codes are part of the documented interface
+(README, "Exit codes"): never renumber one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class RustLambdaError(Exception):
+    """Base class: a message saying what went wrong, and the fix."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, fix: str = "", *, details: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.fix = fix
+        #: Tool output worth showing with the error (e.g. cargo's diagnostics).
+        self.details = details
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ConfigError(RustLambdaError):
+    """Conflicting flags, invalid option values, bad metadata values."""
+
+    exit_code = 2
+
+
+class ManifestNotFoundError(RustLambdaError):
+    exit_code = 3
+
+
+class ManifestError(RustLambdaError):
+    """A Cargo.toml that cargo (or TOML) cannot read."""
+
+    exit_code = 4
+
+
+class NoBinaryTargetsError(RustLambdaError):
+    exit_code = 5
+
+
+class UnknownBinaryError(RustLambdaError):
+    """A --bin, --package, --example or --flatten name the workspace does not have."""
+
+    exit_code = 6
+
+
+class UnsupportedTargetError(RustLambdaError):
+    exit_code = 7
+
+
+class UnknownCompilerError(RustLambdaError):
+    exit_code = 8
+
+
+class ToolNotFoundError(RustLambdaError):
+    """cargo, rustc, cross or a linker that the build needs is missing."""
+
+    exit_code = 9
+
+
+class MissingTargetStdError(RustLambdaError):
+    exit_code = 10
+
+
+class ZigNotFoundError(RustLambdaError):
+    exit_code = 11
+
+
+class CompileError(RustLambdaError):
+    exit_code = 12
+
+
+class ArtifactError(RustLambdaError):
+    """A built binary that cannot be found or copied into the Lambda layout."""
+
+    exit_code = 13
+
+
+ALL_ERRORS: Sequence[type[RustLambdaError]] = (
+    ConfigError,
+    ManifestNotFoundError,
+    ManifestError,
+    NoBinaryTargetsError,
+    UnknownBinaryError,
+    UnsupportedTargetError,
+    UnknownCompilerError,
+    ToolNotFoundError,
+    MissingTargetStdError,
+    ZigNotFoundError,
+    CompileError,
+    ArtifactError,
+)

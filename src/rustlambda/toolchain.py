@@ -1,0 +1,180 @@
+"""Finding cargo, rustc, zig and cargo-zigbuild, and making sure a target's std is installed."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import MissingTargetStdError, ToolNotFoundError, ZigNotFoundError
+from .reporting import Reporter
+from .util.cmd import CommandRunner, which
+
+
+@dataclass(frozen=True)
+class Toolchain:
+    cargo: str
+    rustc: str
+
+
+def find_toolchain(env: Mapping[str, str]) -> Toolchain:
+    """cargo and rustc as cargo itself would pick them (``CARGO``/``RUSTC`` win over PATH)."""
+    cargo = env.get("CARGO") or which("cargo", env)
+    rustc = env.get("RUSTC") or which("rustc", env)
+    if not cargo:
+        raise ToolNotFoundError(
+            "cargo was not found on PATH",
+            "install Rust with rustup (https://rustup.rs) or set CARGO to cargo's path",
+        )
+    if not rustc:
+        raise ToolNotFoundError(
+            "rustc was not found on PATH",
+            "install Rust with rustup (https://rustup.rs) or set RUSTC to rustc's path",
+        )
+    return Toolchain(cargo=cargo, rustc=rustc)
+
+
+def find_zig(env: Mapping[str, str]) -> Path:
+    """zig from ``CARGO_ZIGBUILD_ZIG_PATH``, else the ziglang wheel installed with us, else PATH."""
+    explicit = env.get("CARGO_ZIGBUILD_ZIG_PATH")
+    if explicit:
+        if Path(explicit).is_file():
+            return Path(explicit)
+        raise ZigNotFoundError(
+            f"CARGO_ZIGBUILD_ZIG_PATH points at {explicit}, which does not exist",
+            "unset CARGO_ZIGBUILD_ZIG_PATH to use the zig installed with rustlambda",
+        )
+    spec = importlib.util.find_spec("ziglang")
+    if spec is not None and spec.origin is not None:
+        for name in ("zig", "zig.exe"):
+            candidate = Path(spec.origin).parent / name
+            if candidate.is_file():
+                return candidate
+    on_path = which("zig", env)
+    if on_path:
+        return Path(on_path)
+    raise ZigNotFoundError(
+        "zig was not found (neither the ziglang package nor zig on PATH)",
+        "reinstall rustlambda (`pip install rustlambda` brings ziglang), or `pip install ziglang`, "
+        "or build without zig: --compiler cargo",
+    )
+
+
+def find_cargo_zigbuild(env: Mapping[str, str]) -> str:
+    """cargo-zigbuild installed next to this Python (our dependency), else on PATH."""
+    for name in ("cargo-zigbuild", "cargo-zigbuild.exe"):
+        candidate = Path(sys.executable).parent / name
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return str(candidate)
+    on_path = which("cargo-zigbuild", env)
+    if on_path:
+        return on_path
+    raise ZigNotFoundError(
+        "cargo-zigbuild was not found",
+        "reinstall rustlambda (it depends on cargo-zigbuild), or `pip install cargo-zigbuild`, "
+        "or build without zig: --compiler cargo",
+    )
+
+
+def std_installed(rustc: str, triple: str, env: Mapping[str, str], runner: CommandRunner) -> bool:
+    """Whether ``rustc`` has the standard library for ``triple`` (a libstd-*.rlib)."""
+    done = runner.run([rustc, "--print", "target-libdir", "--target", triple], env=env)
+    if done.returncode != 0:
+        return False
+    libdir = Path(done.stdout.strip())
+    return libdir.is_dir() and any(libdir.glob("libstd-*.rlib"))
+
+
+def _rustup_toolchain(rustc: str, env: Mapping[str, str]) -> tuple[str, list[str]] | None:
+    """(rustup, extra args) when ``rustc`` is managed by rustup, else None."""
+    rustup = which("rustup", env)
+    if not rustup:
+        return None
+    rustc_path = Path(rustc if os.path.isabs(rustc) else (which(rustc, env) or rustc))
+    try:
+        if rustc_path.exists() and os.path.samefile(rustc_path, rustup):
+            return rustup, []  # the rustup proxy: the active toolchain
+    except OSError:
+        return None
+    parts = rustc_path.resolve().parts
+    if "toolchains" in parts:
+        index = parts.index("toolchains")
+        if index + 1 < len(parts):
+            return rustup, ["--toolchain", parts[index + 1]]
+    return None
+
+
+def ensure_target_std(
+    toolchain: Toolchain,
+    triples: Sequence[str],
+    *,
+    env: Mapping[str, str],
+    cwd: Path,
+    runner: CommandRunner,
+    reporter: Reporter,
+) -> None:
+    """Install missing std with rustup when rustc is rustup's; otherwise stop with the fix.
+
+    Never lets a build continue into rustc's E0463 ("can't find crate for `std`").
+    """
+    for triple in triples:
+        if std_installed(toolchain.rustc, triple, env, runner):
+            continue
+        rustup = _rustup_toolchain(toolchain.rustc, env)
+        rustup_output = ""
+        if rustup is not None:
+            command = [rustup[0], "target", "add", triple, *rustup[1]]
+            reporter.info(f"installing the Rust standard library for {triple}: {' '.join(command)}")
+            done = runner.run(command, env=env, cwd=cwd)
+            if done.returncode == 0 and std_installed(toolchain.rustc, triple, env, runner):
+                continue
+            rustup_output = (done.stderr or done.stdout).strip()
+        raise _missing_std(toolchain, triple, rustup is not None, rustup_output, env, runner)
+
+
+def _missing_std(
+    toolchain: Toolchain,
+    triple: str,
+    rustup_managed: bool,
+    rustup_output: str,
+    env: Mapping[str, str],
+    runner: CommandRunner,
+) -> MissingTargetStdError:
+    fixes = []
+    if rustup_managed:
+        fixes.append(f"`rustup target add {triple}` (it failed here; see its output above)")
+    else:
+        fixes.append(
+            f"install {triple}'s std for {toolchain.rustc}, or use a rustup toolchain and "
+            f"`rustup target add {triple}`"
+        )
+    others = [
+        c for c in _other_rustcs(toolchain.rustc, env) if std_installed(c, triple, env, runner)
+    ]
+    if others:
+        fixes.append(f"or use a rustc that has it: RUSTC={others[0]} rustlambda build ...")
+    return MissingTargetStdError(
+        f"the Rust standard library for {triple} is not installed for {toolchain.rustc}",
+        "; ".join(fixes),
+        details=rustup_output,
+    )
+
+
+def _other_rustcs(current: str, env: Mapping[str, str]) -> list[str]:
+    """Other rustc executables on this machine (PATH entries, /usr/bin, /usr/local/bin)."""
+    dirs = [*env.get("PATH", "").split(os.pathsep), "/usr/local/bin", "/usr/bin"]
+    found: list[str] = []
+    for directory in dirs:
+        candidate = Path(directory) / "rustc"
+        if not directory or not candidate.is_file() or str(candidate) in found:
+            continue
+        try:
+            if Path(current).exists() and os.path.samefile(candidate, current):
+                continue
+        except OSError:
+            continue
+        found.append(str(candidate))
+    return found
