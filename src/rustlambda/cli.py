@@ -150,8 +150,8 @@ def build_command(**kw: Any) -> None:
         verbose=max(0, kw["verbose"] - 1),
         cargo_args=tuple(kw["cargo_args"]),
     )
-    err = Console(stderr=True)
-    out = Console()
+    err = Console(stderr=True, soft_wrap=True)
+    out = Console(soft_wrap=True)
     reporter = ConsoleReporter(err, verbose=kw["verbose"] > 0, quiet=kw["quiet"])
     if err.is_terminal and not kw["verbose"] and not kw["quiet"]:
         with err.status("[bold green]building[/]") as status:
@@ -185,7 +185,7 @@ def _human(size: int) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; return the exit code (documented in README, "Exit codes")."""
-    err = Console(stderr=True)
+    err = Console(stderr=True, soft_wrap=True)
     try:
         cli.main(
             args=list(argv) if argv is not None else sys.argv[1:],
