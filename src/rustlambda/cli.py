@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from . import __version__
@@ -29,28 +30,28 @@ class ConsoleReporter:
 
     def info(self, message: str) -> None:
         if not self.quiet:
-            self.console.print(f"[bold blue]info[/]: {message}", highlight=False)
+            self.console.print(f"[bold blue]info[/]: {escape(message)}", highlight=False)
 
     def warning(self, message: str) -> None:
-        self.console.print(f"[bold yellow]warning[/]: {message}", highlight=False)
+        self.console.print(f"[bold yellow]warning[/]: {escape(message)}", highlight=False)
 
     def command(self, argv: Sequence[str]) -> None:
         if self.verbose:
-            self.console.print(f"[dim]running: {' '.join(argv)}[/]", highlight=False)
+            self.console.print(f"[dim]running: {escape(' '.join(argv))}[/]", highlight=False)
 
     def output(self, line: str) -> None:
         if self.verbose:
             self.console.print(line, markup=False, highlight=False)
         elif self.status is not None and line.strip():
-            self.status.update(f"[bold green]building[/] {line.strip()[:100]}")
+            self.status.update(f"[bold green]building[/] {escape(line.strip()[:100])}")
 
 
 def _print_error(console: Console, exc: RustLambdaError) -> None:
     if exc.details:
         console.print(exc.details, markup=False, highlight=False)
-    console.print(f"[bold red]error[/]: {exc.message}", highlight=False)
+    console.print(f"[bold red]error[/]: {escape(exc.message)}", highlight=False)
     if exc.fix:
-        console.print(f"[bold]fix[/]: {exc.fix}", highlight=False)
+        console.print(f"[bold]fix[/]: {escape(exc.fix)}", highlight=False)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -131,7 +131,8 @@ def ensure_target_std(
             done = runner.run(command, env=env, cwd=cwd)
             if done.returncode == 0 and std_installed(toolchain.rustc, triple, env, runner):
                 continue
-            rustup_output = (done.stderr or done.stdout).strip()
+            # rustup's error chain, without the stack backtrace RUST_BACKTRACE adds
+            rustup_output = (done.stderr or done.stdout).split("Stack backtrace:")[0].strip()
         raise _missing_std(toolchain, triple, rustup is not None, rustup_output, env, runner)
 
 

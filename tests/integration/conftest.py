@@ -1,0 +1,73 @@
+"""Integration tests: real cargo builds of tests/fixtures, every bootstrap executed."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from rustlambda.toolchain import std_installed
+from rustlambda.util.cmd import SubprocessRunner
+
+HERE = Path(__file__).parent
+FIXTURES = HERE.parent / "fixtures"
+REPO = HERE.parent.parent
+BOTH_STDS = ("x86_64-unknown-linux-gnu", "aarch64-unknown-linux-gnu")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if HERE in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.integration)
+
+
+class Recorder:
+    """A Reporter that keeps everything, for assertions."""
+
+    def __init__(self) -> None:
+        self.infos: list[str] = []
+        self.warnings: list[str] = []
+        self.commands: list[tuple[str, ...]] = []
+        self.lines: list[str] = []
+
+    def info(self, message: str) -> None:
+        self.infos.append(message)
+
+    def warning(self, message: str) -> None:
+        self.warnings.append(message)
+
+    def command(self, argv: Sequence[str]) -> None:
+        self.commands.append(tuple(argv))
+
+    def output(self, line: str) -> None:
+        self.lines.append(line)
+
+
+@pytest.fixture(scope="session")
+def rustc_both() -> str:
+    """A rustc with the x86_64 and aarch64 std (Debian's rustc-web here; rustup's elsewhere)."""
+    env = dict(os.environ)
+    runner = SubprocessRunner()
+    candidates = [os.environ.get("RUSTC"), shutil.which("rustc"), "/usr/bin/rustc"]
+    for rustc in dict.fromkeys(c for c in candidates if c):
+        if all(std_installed(rustc, triple, env, runner) for triple in BOTH_STDS):
+            return rustc
+    pytest.fail("no rustc with both the x86_64 and aarch64 std: run scripts/setup.sh")
+
+
+@pytest.fixture(scope="session")
+def build_env(rustc_both: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RUSTFLAGS", "CARGO_LAMBDA"))}
+    env["RUSTC"] = rustc_both
+    env.pop("CARGO_ENCODED_RUSTFLAGS", None)
+    return env
+
+
+def copy_fixture(name: str, dest: Path) -> Path:
+    source = REPO / "examples" / name if (REPO / "examples" / name).is_dir() else FIXTURES / name
+    target = dest / name
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("target"))
+    return target
