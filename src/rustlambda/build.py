@@ -21,6 +21,7 @@ from typing import Any
 
 from .compilers import backend_for
 from .config import BuildOptions, Compiler, OutputFormat, ResolvedSettings, resolve
+from .diagnose import diagnose
 from .elf import read_elf
 from .errors import (
     ArtifactError,
@@ -337,10 +338,12 @@ def run_plan(
 
     code = runner.stream(plan.argv, env=plan.env, cwd=plan.cwd, on_line=on_line)
     if code != 0:
+        names = ", ".join(sorted({b.name for b in plan.selected}))
+        known = diagnose(lines, plan.triples)
         raise CompileError(
-            f"cargo failed (exit code {code}) building "
-            + ", ".join(sorted({b.name for b in plan.selected})),
-            "fix the errors cargo reports above, then build again",
+            f"cargo failed (exit code {code}) building {names}"
+            + (f": {known.message}" if known else ""),
+            known.fix if known else "fix the errors cargo reports above, then build again",
             details=_diagnostics(lines),
         )
     missing = [o.source for o in plan.outputs if not o.source.is_file()]

@@ -168,11 +168,20 @@ def build_command(**kw: Any) -> None:
             click.echo(f"{a.function}\t{a.arch}\t{a.size}\t{a.path}")
         return
     table = Table(title=f"Lambda artifacts in {result.lambda_dir}")
-    for column in ("function", "kind", "architecture", "size", "path"):
+    for column in ("function", "kind", "architecture", "size"):
         table.add_column(column, justify="right" if column == "size" else "left")
+    table.add_column("path", overflow="fold")
     for a in result.artifacts:
-        table.add_row(a.function, a.kind, a.arch, _human(a.size), str(a.path))
+        table.add_row(a.function, a.kind, a.arch, _human(a.size), _shown(a.path))
     out.print(table)
+
+
+def _shown(path: Path) -> str:
+    """A path relative to the working directory when it is below it."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def _human(size: int) -> str:

@@ -1,0 +1,51 @@
+"""Turning a failed cargo run into the cause and the known remedies, where we recognise it.
+
+The classic case is a ``*-sys`` crate whose build script cannot find its native library for the
+target — openssl-sys under zig cross-compiling above all. cargo then prints a wall of build
+script output; the user needs one sentence and the ways out.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+_SYS_FAILURE = re.compile(r"failed to run custom build command for `(?P<crate>[\w-]+-sys) v[^`]+`")
+
+OPENSSL_REMEDIES = (
+    'use rustls instead of OpenSSL (e.g. reqwest = { version = "0.12", default-features = '
+    'false, features = ["rustls-tls"] }); or compile OpenSSL into the binary with the '
+    '`vendored` feature (openssl = { version = "0.10", features = ["vendored"] }); or build '
+    "for a musl target with a static OpenSSL; or --compiler cross, whose images carry a target "
+    "OpenSSL (Lambda's runtimes have no libssl either way, so it must be in the binary)"
+)
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    message: str
+    fix: str
+
+
+def diagnose(lines: Sequence[str], targets: Sequence[str]) -> Diagnosis | None:
+    """The cause of a failed build when it is a native dependency we recognise."""
+    text = "\n".join(lines)
+    match = _SYS_FAILURE.search(text)
+    if match is None:
+        return None
+    crate = match["crate"]
+    where = ", ".join(targets)
+    if crate == "openssl-sys":
+        return Diagnosis(
+            f"openssl-sys could not find an OpenSSL for {where}: the build needs OpenSSL "
+            "headers and libraries for the target, which a cross build does not have",
+            OPENSSL_REMEDIES,
+        )
+    return Diagnosis(
+        f"{crate} could not find or build its native library for {where}",
+        f"enable {crate}'s bundled/vendored/static feature if it has one, so the library is "
+        "compiled into the binary; or build with --compiler cross (a container with the "
+        "target's libraries); or choose a pure-Rust crate. Lambda's runtime images have only "
+        "glibc and libgcc_s, so the library must end up inside the binary",
+    )
