@@ -15,7 +15,7 @@ import json
 import os
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,15 @@ from .errors import (
     UnknownBinaryError,
 )
 from .optimize import plan_overrides
+from .package import (
+    ZipEntry,
+    ZipResult,
+    extension_zip_entries,
+    function_zip_entries,
+    include_entries,
+    size_problems,
+    write_zip,
+)
 from .project import BinTarget, Workspace, load_workspace, locate_manifest
 from .reporting import LoggingReporter, Reporter
 from .targets import Target, default_target, version_str
@@ -52,8 +61,11 @@ class Artifact:
     sha256: str
     env: Mapping[str, str] = field(default_factory=dict)
     include: tuple[str, ...] = ()
+    #: The reproducible zip, with ``--output-format zip``.
+    zip: ZipResult | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        packed = self.zip
         return {
             "function": self.function,
             "kind": self.kind,
@@ -65,6 +77,15 @@ class Artifact:
             "sha256": self.sha256,
             "env": dict(self.env),
             "include": list(self.include),
+            "zip": None
+            if packed is None
+            else {
+                "path": str(packed.path),
+                "size": packed.size,
+                "unzipped_size": packed.unzipped_size,
+                "sha256": packed.sha256,
+                "entries": list(packed.entries),
+            },
         }
 
 
@@ -94,6 +115,8 @@ class PlannedOutput:
     source: Path  # where cargo leaves it
     dest: Path  # where Lambda's layout wants it
     kind: str
+    zip_dest: Path | None = None  # with zip output
+    includes: tuple[ZipEntry, ...] = ()  # checked while planning, before anything runs
 
 
 @dataclass(frozen=True)
@@ -182,11 +205,6 @@ def _check_conflicts(options: BuildOptions, settings: ResolvedSettings) -> None:
             f"two targets for the same architecture ({listing}) would share one output folder",
             "build them in separate runs with different --lambda-dir values",
         )
-    if settings.output_format is OutputFormat.ZIP:
-        raise ConfigError(
-            "zip output is not available in this version of rustlambda",
-            "use --output-format binary (the default) and zip target/lambda/<bin>/bootstrap",
-        )
 
 
 def plan_build(options: BuildOptions, *, runner: CommandRunner | None = None) -> BuildPlan:
@@ -268,6 +286,13 @@ def plan_build(options: BuildOptions, *, runner: CommandRunner | None = None) ->
     lambda_dir = (
         (cwd / settings.lambda_dir).resolve() if settings.lambda_dir else target_dir / "lambda"
     )
+    zipped = settings.output_format is OutputFormat.ZIP
+    includes: dict[str, tuple[ZipEntry, ...]] = {}
+    for name, function in settings.functions.items():
+        if function.include and not zipped:
+            notes.append(f"include for {name} only applies to zip output (--output-format zip)")
+        elif zipped:
+            includes[name] = tuple(include_entries(function.include, workspace.root))
     outputs = []
     for target in settings.targets:
         root = lambda_dir / target.arch.value if len(settings.targets) > 1 else lambda_dir
@@ -281,7 +306,17 @@ def plan_build(options: BuildOptions, *, runner: CommandRunner | None = None) ->
             else:
                 dest = root / binary.name / "bootstrap"
             kind = "extension" if settings.extension else "function"
-            outputs.append(PlannedOutput(binary, target, source, dest, kind))
+            zip_dest = None
+            if zipped:  # extensions/<name>.zip; <bin>/bootstrap.zip; flattened: bootstrap.zip
+                in_extensions = settings.extension and settings.flatten != binary.name
+                zip_dest = dest.with_name(
+                    f"{binary.name}.zip" if in_extensions else "bootstrap.zip"
+                )
+            outputs.append(
+                PlannedOutput(
+                    binary, target, source, dest, kind, zip_dest, includes.get(binary.name, ())
+                )
+            )
 
     return BuildPlan(
         workspace=workspace,
@@ -355,11 +390,14 @@ def run_plan(
         )
     artifacts = [_install(o, plan) for o in plan.outputs]
     warnings = list(plan.notes)
-    for artifact in artifacts:
-        warning = _glibc_warning(artifact, plan)
-        if warning:
-            reporter.warning(warning)
-            warnings.append(warning)
+    late: list[str] = []
+    for index, output in enumerate(plan.outputs):
+        if output.zip_dest is not None:
+            artifacts[index] = _pack(artifacts[index], output, plan, late)
+    late += filter(None, (_glibc_warning(artifact, plan) for artifact in artifacts))
+    for warning in late:
+        reporter.warning(warning)
+    warnings += late
     return BuildResult(tuple(artifacts), plan.lambda_dir, plan.argv, tuple(warnings))
 
 
@@ -400,6 +438,25 @@ def _install(output: PlannedOutput, plan: BuildPlan) -> Artifact:
         env=dict(function.env) if function else {},
         include=function.include if function else (),
     )
+
+
+def _pack(
+    artifact: Artifact, output: PlannedOutput, plan: BuildPlan, warnings: list[str]
+) -> Artifact:
+    """The reproducible zip next to the executable."""
+    assert output.zip_dest is not None
+    if output.kind == "extension":
+        entries = extension_zip_entries(
+            artifact.path,
+            artifact.function,
+            internal=plan.settings.internal,
+            includes=output.includes,
+        )
+    else:
+        entries = function_zip_entries(artifact.path, output.includes)
+    packed = write_zip(output.zip_dest, entries, environ=plan.env)
+    warnings += size_problems(packed.size, packed.unzipped_size, name=str(packed.path))
+    return replace(artifact, zip=packed)
 
 
 def _glibc_warning(artifact: Artifact, plan: BuildPlan) -> str | None:

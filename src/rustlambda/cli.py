@@ -165,14 +165,16 @@ def build_command(**kw: Any) -> None:
         return
     if not out.is_terminal:
         for a in result.artifacts:
-            click.echo(f"{a.function}\t{a.arch}\t{a.size}\t{a.path}")
+            size, path = (a.zip.size, a.zip.path) if a.zip else (a.size, a.path)
+            click.echo(f"{a.function}\t{a.arch}\t{size}\t{path}")
         return
     table = Table(title=f"Lambda artifacts in {result.lambda_dir}")
     for column in ("function", "kind", "architecture", "size"):
         table.add_column(column, justify="right" if column == "size" else "left")
     table.add_column("path", overflow="fold")
     for a in result.artifacts:
-        table.add_row(a.function, a.kind, a.arch, _human(a.size), _shown(a.path))
+        size, path = (a.zip.size, a.zip.path) if a.zip else (a.size, a.path)
+        table.add_row(a.function, a.kind, a.arch, _human(size), _shown(path))
     out.print(table)
 
 
