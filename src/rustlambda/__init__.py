@@ -10,12 +10,14 @@ from .config import BuildOptions, Compiler, CompilerSettings, OutputFormat
 from .errors import RustLambdaError
 from .reporting import Reporter
 from .targets import Arch, Runtime, Target
+from .verify import ArtifactReport, VerifyReport, verify_artifacts, verify_path
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Arch",
     "Artifact",
+    "ArtifactReport",
     "BuildOptions",
     "BuildPlan",
     "BuildResult",
@@ -26,7 +28,10 @@ __all__ = [
     "Runtime",
     "RustLambdaError",
     "Target",
+    "VerifyReport",
     "__version__",
     "build",
     "plan_build",
+    "verify_artifacts",
+    "verify_path",
 ]

@@ -14,15 +14,14 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from .compilers import backend_for
-from .config import BuildOptions, Compiler, OutputFormat, ResolvedSettings, resolve
+from .config import BuildOptions, OutputFormat, ResolvedSettings, resolve
 from .diagnose import diagnose
-from .elf import read_elf
 from .errors import (
     ArtifactError,
     CompileError,
@@ -37,14 +36,14 @@ from .package import (
     extension_zip_entries,
     function_zip_entries,
     include_entries,
-    size_problems,
     write_zip,
 )
 from .project import BinTarget, Workspace, load_workspace, locate_manifest
 from .reporting import LoggingReporter, Reporter
-from .targets import Target, default_target, version_str
+from .targets import Arch, Runtime, Target, default_target
 from .toolchain import Toolchain, ensure_target_std, find_toolchain
 from .util.cmd import CommandRunner, SubprocessRunner
+from .verify import ArtifactReport, VerifyReport, verify_artifacts
 
 
 @dataclass(frozen=True)
@@ -95,6 +94,8 @@ class BuildResult:
     lambda_dir: Path
     command: tuple[str, ...]
     warnings: tuple[str, ...] = ()
+    #: The checks of every artifact against its runtime (None with ``verify=False``).
+    verification: VerifyReport | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -102,6 +103,7 @@ class BuildResult:
             "command": list(self.command),
             "artifacts": [a.to_dict() for a in self.artifacts],
             "warnings": list(self.warnings),
+            "verification": self.verification.to_dict() if self.verification else None,
         }
 
     def to_json(self) -> str:
@@ -134,6 +136,7 @@ class BuildPlan:
     outputs: tuple[PlannedOutput, ...]
     triples: tuple[str, ...]  # the rustc triples whose std must exist
     notes: tuple[str, ...]
+    verify: bool = True
 
 
 def select_binaries(workspace: Workspace, options: BuildOptions) -> tuple[BinTarget, ...]:
@@ -330,6 +333,7 @@ def plan_build(options: BuildOptions, *, runner: CommandRunner | None = None) ->
         outputs=tuple(outputs),
         triples=tuple(dict.fromkeys(t.triple for t in settings.targets)),
         notes=tuple(notes),
+        verify=options.verify,
     )
 
 
@@ -390,15 +394,28 @@ def run_plan(
         )
     artifacts = [_install(o, plan) for o in plan.outputs]
     warnings = list(plan.notes)
-    late: list[str] = []
     for index, output in enumerate(plan.outputs):
         if output.zip_dest is not None:
-            artifacts[index] = _pack(artifacts[index], output, plan, late)
-    late += filter(None, (_glibc_warning(artifact, plan) for artifact in artifacts))
-    for warning in late:
-        reporter.warning(warning)
-    warnings += late
-    return BuildResult(tuple(artifacts), plan.lambda_dir, plan.argv, tuple(warnings))
+            artifacts[index] = _pack(artifacts[index], output, plan)
+    verification = None
+    if plan.verify:
+        verification = _verify(artifacts, plan.settings.runtime)
+        for report in verification.artifacts:
+            for finding in report.warnings:
+                warning = f"{report.label}: {finding.message}"
+                reporter.warning(warning)
+                warnings.append(warning)
+        verification.raise_on_failure()
+    return BuildResult(tuple(artifacts), plan.lambda_dir, plan.argv, tuple(warnings), verification)
+
+
+def _verify(artifacts: Sequence[Artifact], runtime: Runtime) -> VerifyReport:
+    """Check every artifact (its zip when there is one) for its own architecture."""
+    reports: list[ArtifactReport] = []
+    for arch in dict.fromkeys(Arch(a.arch) for a in artifacts):
+        paths = [a.zip.path if a.zip else a.path for a in artifacts if a.arch == arch.value]
+        reports += verify_artifacts(paths, runtime=runtime, arch=arch).artifacts
+    return VerifyReport(tuple(reports), runtime)
 
 
 def _diagnostics(lines: list[str], limit: int = 200) -> str:
@@ -440,9 +457,7 @@ def _install(output: PlannedOutput, plan: BuildPlan) -> Artifact:
     )
 
 
-def _pack(
-    artifact: Artifact, output: PlannedOutput, plan: BuildPlan, warnings: list[str]
-) -> Artifact:
+def _pack(artifact: Artifact, output: PlannedOutput, plan: BuildPlan) -> Artifact:
     """The reproducible zip next to the executable."""
     assert output.zip_dest is not None
     if output.kind == "extension":
@@ -455,26 +470,7 @@ def _pack(
     else:
         entries = function_zip_entries(artifact.path, output.includes)
     packed = write_zip(output.zip_dest, entries, environ=plan.env)
-    warnings += size_problems(packed.size, packed.unzipped_size, name=str(packed.path))
     return replace(artifact, zip=packed)
-
-
-def _glibc_warning(artifact: Artifact, plan: BuildPlan) -> str | None:
-    runtime = plan.settings.runtime
-    info = read_elf(artifact.path)
-    needed = info.max_glibc
-    if needed is None or needed <= runtime.glibc:
-        return None
-    fix = (
-        "use --compiler zig (it pins glibc)"
-        if plan.settings.compiler.kind is not Compiler.ZIG
-        else "remove the explicit .2.xx target suffix"
-    )
-    return (
-        f"{artifact.function} ({artifact.arch}) requires GLIBC_{version_str(needed)} but "
-        f"{runtime.value} provides {version_str(runtime.glibc)}: Lambda would fail with "
-        f'"version `GLIBC_{version_str(needed)}\' not found"; {fix}'
-    )
 
 
 def build(

@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -16,7 +16,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from . import __version__
-from .errors import RustLambdaError
+from .errors import RustLambdaError, VerifyError
+
+if TYPE_CHECKING:
+    from .verify import VerifyReport
 
 
 class ConsoleReporter:
@@ -101,6 +104,7 @@ def cli() -> None:
 @click.option("--offline", is_flag=True)
 @click.option("--frozen", is_flag=True)
 @click.option("-j", "--jobs", type=int)
+@click.option("--no-verify", is_flag=True, help="Don't check the artifacts against the runtime.")
 @click.option("--json", "as_json", is_flag=True, help="Print the build result as JSON.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors and the result.")
 @click.option("-v", "--verbose", count=True, help="Stream cargo's output (-vv: cargo -v).")
@@ -150,6 +154,7 @@ def build_command(**kw: Any) -> None:
         jobs=kw["jobs"],
         verbose=max(0, kw["verbose"] - 1),
         cargo_args=tuple(kw["cargo_args"]),
+        verify=not kw["no_verify"],
     )
     err = Console(stderr=True, soft_wrap=True)
     out = Console(soft_wrap=True)
@@ -176,6 +181,91 @@ def build_command(**kw: Any) -> None:
         size, path = (a.zip.size, a.zip.path) if a.zip else (a.size, a.path)
         table.add_row(a.function, a.kind, a.arch, _human(size), _shown(path))
     out.print(table)
+
+
+@cli.command("verify")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--runtime", help="provided.al2023 (default) or provided.al2.")
+@click.option("--arm64", "arch", flag_value="arm64", help="Expect arm64 executables.")
+@click.option("--x86-64", "arch", flag_value="x86_64", help="Expect x86_64 executables.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def verify_command(
+    paths: tuple[Path, ...], runtime: str | None, arch: str | None, as_json: bool
+) -> None:
+    """Check bootstraps, zips or a lambda dir (default target/lambda) before deploying."""
+    from .targets import Arch, Runtime
+    from .verify import verify_artifacts
+
+    report = verify_artifacts(
+        paths or (Path("target/lambda"),),
+        runtime=Runtime.parse(runtime) if runtime else Runtime.AL2023,
+        arch=Arch(arch) if arch else None,
+    )
+    out = Console(soft_wrap=True)
+    if as_json:
+        click.echo(report.to_json())
+    else:
+        _render_verification(out, report)
+    try:
+        report.raise_on_failure()
+    except VerifyError as exc:
+        exc.details = ""  # every failure is in the report just printed
+        raise
+
+
+def _render_verification(console: Console, report: VerifyReport) -> None:
+    if not console.is_terminal:
+        for a in report.artifacts:
+            cells = (
+                a.label,
+                a.arch or "?",
+                a.linkage,
+                a.max_glibc or "-",
+                ",".join(a.needed) or "-",
+                str(a.size),
+                a.sha256 or "-",
+                "ok" if a.ok else "FAIL",
+            )
+            click.echo("\t".join(cells))
+        _render_findings(console, report)
+        return
+    table = Table(title=f"verified against {report.runtime.value}")
+    for column in (
+        "artifact",
+        "arch",
+        "linkage",
+        "max glibc",
+        "needs",
+        "size",
+        "sha256",
+        "verdict",
+    ):
+        table.add_column(column, overflow="fold")
+    for a in report.artifacts:
+        verdict = "[green]ok[/]" if a.ok else "[bold red]FAIL[/]"
+        table.add_row(
+            escape(a.label),
+            a.arch or "?",
+            a.linkage,
+            a.max_glibc or "-",
+            escape(", ".join(a.needed)) or "-",
+            _human(a.size),
+            (a.sha256 or "-")[:12],
+            verdict,
+        )
+    console.print(table)
+    _render_findings(console, report)
+
+
+def _render_findings(console: Console, report: VerifyReport) -> None:
+    for a in report.artifacts:
+        for f in (*a.failures, *a.warnings):
+            level = "[bold red]fail[/]" if not f.ok else "[yellow]warning[/]"
+            console.print(f"{level} {escape(a.label)}: {escape(f.message)}", highlight=False)
+            if f.lambda_error:
+                console.print(f"    Lambda: {escape(f.lambda_error)}", highlight=False)
+            if f.fix:
+                console.print(f"    fix: {escape(f.fix)}", highlight=False)
 
 
 def _shown(path: Path) -> str:

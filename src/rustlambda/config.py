@@ -100,6 +100,8 @@ class BuildOptions:
     jobs: int | None = None
     verbose: int = 0
     cargo_args: tuple[str, ...] = ()
+    #: Check every artifact against its runtime after building (``--no-verify`` turns it off).
+    verify: bool = True
     #: The process environment to use instead of ``os.environ`` (never modified).
     environ: Mapping[str, str] | None = None
 

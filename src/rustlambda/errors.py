@@ -8,6 +8,10 @@ library raises these and never prints. Exit codes are part of the documented int
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .verify import VerifyReport
 
 
 class RustLambdaError(Exception):
@@ -84,6 +88,25 @@ class ArtifactError(RustLambdaError):
     exit_code = 13
 
 
+class IncludeError(RustLambdaError):
+    """An --include (or build.include) path that cannot go into the zip as asked."""
+
+    exit_code = 14
+
+
+class VerifyError(RustLambdaError):
+    """An artifact Lambda would refuse or fail to start (see ``rustlambda.verify``)."""
+
+    exit_code = 15
+
+    def __init__(
+        self, message: str, fix: str = "", *, details: str = "", report: VerifyReport
+    ) -> None:
+        super().__init__(message, fix, details=details)
+        #: The full `rustlambda.verify.VerifyReport` (every artifact and finding).
+        self.report = report
+
+
 ALL_ERRORS: Sequence[type[RustLambdaError]] = (
     ConfigError,
     ManifestNotFoundError,
@@ -97,4 +120,6 @@ ALL_ERRORS: Sequence[type[RustLambdaError]] = (
     ZigNotFoundError,
     CompileError,
     ArtifactError,
+    IncludeError,
+    VerifyError,
 )

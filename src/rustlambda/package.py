@@ -18,8 +18,6 @@ Public API::
     write_zip(dest, entries, *, environ) -> ZipResult
         the zip, atomically (temp file in dest's folder, then os.replace)
     zip_date_time(environ) -> the timestamp every entry gets
-    size_problems(zipped, unzipped, *, name) -> list[str]
-        Lambda's size limits as messages (empty when within them)
 
 Reproducibility: the same executable and included files give the same zip bytes whatever the
 files' mtimes, owners, umask or directory listing order. Every entry is a hand-built
@@ -438,31 +436,3 @@ def _write_error(dest: Path, exc: OSError) -> ArtifactError:
         f"cannot write {dest}: {exc.strerror or exc}",
         f"check that {dest.parent} is writable and the disk has space",
     )
-
-
-# --- limits --------------------------------------------------------------------------------
-
-
-def size_problems(zipped: int, unzipped: int, *, name: str = "the zip") -> list[str]:
-    """What Lambda would refuse about a zip of these sizes (bytes); empty when it fits."""
-    problems = []
-    if zipped > DIRECT_UPLOAD_LIMIT:
-        problems.append(
-            f"{name} is {_megabytes(zipped, DIRECT_UPLOAD_LIMIT)} zipped; Lambda's "
-            f"direct-upload limit is {DIRECT_UPLOAD_LIMIT // MB} MB: upload through S3"
-        )
-    if unzipped > UNZIPPED_LIMIT:
-        problems.append(
-            f"{name} is {_megabytes(unzipped, UNZIPPED_LIMIT)} unzipped; Lambda's limit is "
-            f"{UNZIPPED_LIMIT // MB} MB unzipped (function and layers together): make the "
-            "binary smaller (release build, stripped symbols) or include fewer files, or "
-            "deploy a container image instead"
-        )
-    return problems
-
-
-def _megabytes(size: int, limit: int) -> str:
-    shown = f"{size / MB:.1f}"
-    if size > limit and float(shown) * MB <= limit:  # rounding would hide the excess
-        return f"{size} bytes"
-    return f"{shown} MB"

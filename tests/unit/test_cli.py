@@ -33,7 +33,8 @@ def ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeRunner:
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(["build", *argv])
+    # /bin/true stands in for every binary, so the post-build verification is off here
+    code = main(["build", "--no-verify", *argv])
     out, err = capsys.readouterr()
     assert "Traceback" not in out + err
     return code, out, err

@@ -18,7 +18,6 @@ from rustlambda.package import (
     extension_zip_entries,
     function_zip_entries,
     include_entries,
-    size_problems,
     write_zip,
     zip_date_time,
 )
@@ -547,34 +546,3 @@ def test_source_replaced_by_a_fifo_is_refused_without_hanging(tmp_path: Path) ->
 
 
 # --- sizes ---------------------------------------------------------------------------------
-
-MB = 1024 * 1024
-
-
-def test_sizes_within_the_limits_have_no_problems() -> None:
-    assert size_problems(50 * MB, 250 * MB, name="bootstrap.zip") == []
-    assert size_problems(0, 0) == []
-
-
-def test_zipped_size_over_the_direct_upload_limit() -> None:
-    (problem,) = size_problems(int(61.2 * MB), 100 * MB, name="bootstrap.zip")
-
-    assert problem == (
-        "bootstrap.zip is 61.2 MB zipped; Lambda's direct-upload limit is 50 MB: upload through S3"
-    )
-
-
-def test_unzipped_size_over_the_limit() -> None:
-    (problem,) = size_problems(40 * MB, 300 * MB, name="my-ext.zip")
-
-    assert problem.startswith("my-ext.zip is 300.0 MB unzipped; Lambda's limit is 250 MB")
-
-
-def test_both_limits_exceeded_give_two_problems() -> None:
-    assert len(size_problems(51 * MB, 251 * MB, name="bootstrap.zip")) == 2
-
-
-def test_an_excess_hidden_by_rounding_is_shown_in_bytes() -> None:
-    (problem,) = size_problems(50 * MB + 1, 0, name="bootstrap.zip")
-
-    assert "is 52428801 bytes zipped" in problem
