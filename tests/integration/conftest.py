@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -71,3 +73,19 @@ def copy_fixture(name: str, dest: Path) -> Path:
     target = dest / name
     shutil.copytree(source, target, ignore=shutil.ignore_patterns("target"))
     return target
+
+
+def run_cli(
+    *argv: str, cwd: Path, env: dict[str, str], umask: int = 0o022, timeout: float = 900
+) -> subprocess.CompletedProcess[str]:
+    """``rustlambda ARGV`` as a user runs it: a new process, its exit code and output."""
+    return subprocess.run(
+        [sys.executable, "-m", "rustlambda", *argv],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        umask=umask,
+    )

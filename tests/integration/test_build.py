@@ -6,7 +6,6 @@ import hashlib
 import json
 import os
 import stat
-import subprocess
 import sys
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from rustlambda.toolchain import std_installed
 from rustlambda.util.cmd import SubprocessRunner
 from tests.runtime_api import invoke_bootstrap
 
-from .conftest import Recorder, copy_fixture
+from .conftest import Recorder, copy_fixture, run_cli
 
 X86 = Target.for_arch(Arch.X86_64)
 ARM = Target.for_arch(Arch.ARM64)
@@ -263,24 +262,16 @@ def test_cli_builds_the_bundled_example_for_both_architectures(
     tmp_path: Path, build_env: dict[str, str]
 ) -> None:
     example = copy_fixture("hello-world", tmp_path)
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "rustlambda",
-            "build",
-            "--release",
-            "--arm64",
-            "--x86-64",
-            "--manifest-path",
-            str(example / "Cargo.toml"),
-            "--json",
-        ],
+    done = run_cli(
+        "build",
+        "--release",
+        "--arm64",
+        "--x86-64",
+        "--manifest-path",
+        str(example / "Cargo.toml"),
+        "--json",
+        cwd=tmp_path,  # outside the workspace: --manifest-path finds it
         env=build_env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
     )
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
@@ -305,15 +296,7 @@ def test_cli_missing_std_with_rustups_rustc(tmp_path: Path) -> None:
         pytest.skip("needs a rustup toolchain without the aarch64 std")
     env["RUSTC"] = str(rustc)
     ws = copy_fixture("std-workspace", tmp_path)
-    done = subprocess.run(
-        [sys.executable, "-m", "rustlambda", "build", "--arm64"],
-        cwd=ws,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    done = run_cli("build", "--arm64", cwd=ws, env=env)
     assert done.returncode == 10, done.stderr
     assert "standard library for aarch64-unknown-linux-gnu is not installed" in done.stderr
     assert "rustup target add aarch64-unknown-linux-gnu" in done.stderr

@@ -6,8 +6,6 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
-import sys
 import time
 import zipfile
 from pathlib import Path
@@ -15,33 +13,24 @@ from typing import Any
 
 from tests.runtime_api import invoke_bootstrap
 
-from .conftest import copy_fixture
+from .conftest import copy_fixture, run_cli
 
 
 def build_zip(ws: Path, env: dict[str, str], umask: int) -> Any:
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "rustlambda",
-            "build",
-            "--release",
-            "--output-format",
-            "zip",
-            "--x86-64",
-            "--bin",
-            "hello",
-            "--include",
-            "config",
-            "--json",
-            "-vv",
-        ],
+    done = run_cli(
+        "build",
+        "--release",
+        "--output-format",
+        "zip",
+        "--x86-64",
+        "--bin",
+        "hello",
+        "--include",
+        "config",
+        "--json",
+        "-vv",
         cwd=ws,
         env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
         umask=umask,
     )
     assert done.returncode == 0, done.stderr
@@ -121,9 +110,6 @@ def test_extension_zips(tmp_path: Path, build_env: dict[str, str]) -> None:
     ws = copy_fixture("std-workspace", tmp_path)
     for internal, member in ((False, "extensions/probe-ext"), (True, "probe-ext")):
         argv = [
-            sys.executable,
-            "-m",
-            "rustlambda",
             "build",
             "--extension",
             "--bin",
@@ -135,9 +121,7 @@ def test_extension_zips(tmp_path: Path, build_env: dict[str, str]) -> None:
         ]
         if internal:
             argv.append("--internal")
-        done = subprocess.run(
-            argv, cwd=ws, env=build_env, capture_output=True, text=True, timeout=600, check=False
-        )
+        done = run_cli(*argv, cwd=ws, env=build_env)
         assert done.returncode == 0, done.stderr
         zip_path = Path(json.loads(done.stdout)["artifacts"][0]["zip"]["path"])
         assert zip_path == ws / "target/lambda/extensions/probe-ext.zip"
@@ -156,24 +140,8 @@ def test_unsafe_include_is_refused_before_building(
         ("/etc:config", "absolute"),
         ("escape", "outside"),
     ):
-        done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "rustlambda",
-                "build",
-                "--output-format",
-                "zip",
-                "--include",
-                spec,
-                "--x86-64",
-            ],
-            cwd=ws,
-            env=build_env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
+        done = run_cli(
+            "build", "--output-format", "zip", "--include", spec, "--x86-64", cwd=ws, env=build_env
         )
         assert done.returncode == 14, (spec, done.stderr)
         assert words in done.stderr.lower() and "Traceback" not in done.stderr
