@@ -29,13 +29,12 @@ class ElfInfo:
     interpreter: str | None
     needed: tuple[str, ...]
     glibc_versions: tuple[tuple[int, int], ...]
-    # Added for rustlambda.verify; defaults keep older constructor calls valid.
-    elf_class: int = 64  # 32 | 64
-    little_endian: bool = True
-    osabi: str = "ELFOSABI_SYSV"  # pyelftools' EI_OSABI name
-    entry: int = 0  # e_entry
+    elf_class: int  # 32 | 64
+    little_endian: bool
+    osabi: str  # pyelftools' EI_OSABI name
+    entry: int  # e_entry
     #: Every symbol version required, as (library, version): ("libc.so.6", "GLIBC_2.34").
-    version_needs: tuple[tuple[str, str], ...] = ()
+    version_needs: tuple[tuple[str, str], ...]
 
     @property
     def static(self) -> bool:

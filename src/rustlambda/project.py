@@ -62,7 +62,7 @@ class Workspace:
                 kinds = target.get("kind", [])
                 if "bin" in kinds:
                     bins.append(BinTarget(target["name"], pkg["name"], "bin"))
-                elif "example" in kinds and kinds == ["example"]:
+                elif kinds == ["example"]:  # not example libraries
                     examples.append(BinTarget(target["name"], pkg["name"], "example"))
             packages.append(
                 Package(
