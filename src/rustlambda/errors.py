@@ -107,6 +107,42 @@ class VerifyError(RustLambdaError):
         self.report = report
 
 
+class EmulatorError(RustLambdaError):
+    """The local emulator cannot start a function: missing qemu, a bad bootstrap, bad settings."""
+
+    exit_code = 16
+
+
+class AddressInUseError(RustLambdaError):
+    """The emulator's invoke address or port cannot be bound."""
+
+    exit_code = 17
+
+
+class UnknownExampleError(RustLambdaError):
+    """``--data-example`` names no example event shipped with rustlambda."""
+
+    exit_code = 18
+
+
+class InvokeConnectionError(RustLambdaError):
+    """``rustlambda invoke`` found no emulator listening (start ``rustlambda watch``)."""
+
+    exit_code = 19
+
+
+class FunctionError(RustLambdaError):
+    """The invoked function answered with an error (``X-Amz-Function-Error``)."""
+
+    exit_code = 20
+
+
+class InvokeRequestError(RustLambdaError):
+    """The emulator refused the invoke request (unknown function, payload too large...)."""
+
+    exit_code = 21
+
+
 ALL_ERRORS: Sequence[type[RustLambdaError]] = (
     ConfigError,
     ManifestNotFoundError,
@@ -122,4 +158,10 @@ ALL_ERRORS: Sequence[type[RustLambdaError]] = (
     ArtifactError,
     IncludeError,
     VerifyError,
+    EmulatorError,
+    AddressInUseError,
+    UnknownExampleError,
+    InvokeConnectionError,
+    FunctionError,
+    InvokeRequestError,
 )
