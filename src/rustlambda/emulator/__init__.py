@@ -1,0 +1,306 @@
+"""A local Lambda: the Runtime and Extensions APIs, the Invoke API, and the instance supervisor.
+
+Use it from Python in-process::
+
+    from rustlambda.emulator import FunctionSpec, EmulatorSettings, running
+
+    with running([FunctionSpec("hello", Path("target/lambda/hello/bootstrap"))],
+                 EmulatorSettings(port=0)) as emu:
+        boto3.client("lambda", endpoint_url=emu.url, ...).invoke(FunctionName="hello")
+        emu.invoke("hello", b'{"x": 1}').body
+
+or asynchronously with ``Emulator`` (``await start()``, ``await stop()``). ``rustlambda watch``
+is this plus builds and reloads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import json
+import logging
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from aiohttp import web
+
+from ..errors import AddressInUseError, EmulatorError
+from . import protocol
+from .instance import RESERVED_ENV, Invocation
+from .invoke_api import InvokeApi
+from .model import EmulatorSettings, FunctionSpec, LogRecord, Outcome
+from .pool import FunctionPool
+from .protocol import Report
+
+__all__ = [
+    "Emulator",
+    "EmulatorSettings",
+    "FunctionSpec",
+    "LogRecord",
+    "Outcome",
+    "Report",
+    "RunningEmulator",
+    "running",
+]
+
+_log = logging.getLogger("rustlambda.emulator")
+#: Lambda's limit on a function's own environment variables, all together.
+ENV_SIZE_LIMIT = 4096
+
+
+def _default_log(record: LogRecord) -> None:
+    _log.info("[%s#%d] %s", record.function, record.instance, record.text)
+
+
+def _default_report(report: Report) -> None:
+    pass
+
+
+class Emulator:
+    """Serves functions on the Invoke API; each function gets a pool of instances."""
+
+    def __init__(
+        self,
+        functions: Sequence[FunctionSpec],
+        settings: EmulatorSettings | None = None,
+        *,
+        on_log: Callable[[LogRecord], None] | None = None,
+        on_report: Callable[[Report], None] | None = None,
+    ) -> None:
+        self.settings = settings or EmulatorSettings()
+        if self.settings.concurrency < 1:
+            raise EmulatorError(
+                f"concurrency must be at least 1, not {self.settings.concurrency}",
+                "pass --concurrency 1 or more",
+            )
+        self._on_log = on_log or _default_log
+        self._on_report = on_report or _default_report
+        #: Things worth telling the user (reserved variables ignored, env over 4 KB...).
+        self.warnings: list[str] = []
+        self._pools: dict[str, FunctionPool] = {}
+        self._check_names(functions)
+        for spec in functions:
+            self._pools[spec.name] = self._pool(spec)
+        self._runner: web.AppRunner | None = None
+        self._port = 0
+
+    @staticmethod
+    def _check_names(functions: Sequence[FunctionSpec]) -> None:
+        seen: set[str] = set()
+        for spec in functions:
+            if spec.name in seen:
+                raise EmulatorError(
+                    f"two functions are named {spec.name!r}",
+                    "give every function a distinct name",
+                )
+            seen.add(spec.name)
+
+    def _pool(self, spec: FunctionSpec) -> FunctionPool:
+        if spec.timeout <= 0:
+            raise EmulatorError(
+                f"{spec.name}: timeout must be positive, not {spec.timeout}",
+                "pass --timeout in seconds (Lambda allows 1 to 900)",
+            )
+        reserved = sorted(k for k in spec.env if k in RESERVED_ENV)
+        if reserved:
+            self.warnings.append(
+                f"{spec.name}: Lambda reserves {', '.join(reserved)}; the emulator sets them "
+                "itself and ignores the function's values (a deploy would be refused)"
+            )
+        size = sum(len(k) + len(v) for k, v in spec.env.items())
+        if size > ENV_SIZE_LIMIT:
+            self.warnings.append(
+                f"{spec.name}: its environment variables take {size} bytes; Lambda allows "
+                f"{ENV_SIZE_LIMIT} in total and would refuse to deploy it"
+            )
+        return FunctionPool(spec, self.settings, self._on_log, self._on_report)
+
+    @property
+    def function_names(self) -> list[str]:
+        return list(self._pools)
+
+    @property
+    def functions(self) -> list[FunctionSpec]:
+        return [pool.spec for pool in self._pools.values()]
+
+    @property
+    def port(self) -> int:
+        return self._port
+
+    @property
+    def url(self) -> str:
+        host = self.settings.address
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self._port}"
+
+    async def start(self) -> None:
+        """Listen on the invoke address (instances start on their first invocation)."""
+        runner = web.AppRunner(InvokeApi(self).app(), access_log=None, handle_signals=False)
+        await runner.setup()
+        site = web.TCPSite(runner, self.settings.address, self.settings.port, reuse_address=True)
+        try:
+            await site.start()
+        except OSError as exc:
+            await runner.cleanup()
+            where = f"{self.settings.address}:{self.settings.port}"
+            if exc.errno == errno.EADDRINUSE:
+                raise AddressInUseError(
+                    f"cannot listen on {where}: the port is already in use",
+                    "stop the other server (another rustlambda watch?) or pass another "
+                    "--invoke-port",
+                ) from exc
+            raise AddressInUseError(
+                f"cannot listen on {where}: {exc.strerror or exc}",
+                "pass an address this machine has with --invoke-address (e.g. 127.0.0.1)",
+            ) from exc
+        self._runner = runner
+        server = site._server  # aiohttp exposes the bound port only through the server
+        sockets = getattr(server, "sockets", None) or []
+        self._port = sockets[0].getsockname()[1] if sockets else self.settings.port
+
+    async def invoke_async(
+        self,
+        name: str,
+        payload: bytes,
+        client_context: str | None = None,
+        cognito_identity: str | None = None,
+        *,
+        sink: asyncio.Queue[bytes | None] | None = None,
+        wait_report: bool = True,
+    ) -> Outcome:
+        """Invoke ``name`` synchronously (RequestResponse) and return what the caller gets."""
+        pool = self._pools.get(name)
+        if pool is None:
+            raise EmulatorError(
+                f"no function named {name!r} is being served",
+                f"use one of: {', '.join(self._pools) or 'none'}",
+            )
+        inv = Invocation(
+            payload,
+            client_context=client_context,
+            cognito_identity=cognito_identity,
+            chunk_sink=sink,
+        )
+        return await pool.invoke(inv, wait_report=wait_report)
+
+    async def update(self, functions: Sequence[FunctionSpec]) -> list[str]:
+        """Serve these functions from now on; returns the names whose instances restart."""
+        self._check_names(functions)
+        wanted = {spec.name: spec for spec in functions}
+        changed: list[str] = []
+        for name in [n for n in self._pools if n not in wanted]:
+            pool = self._pools.pop(name)
+            await pool.stop()
+            changed.append(name)
+        for name, spec in wanted.items():
+            existing = self._pools.get(name)
+            if existing is None:
+                self._pools[name] = self._pool(spec)
+                changed.append(name)
+            elif existing.spec != spec:
+                self._pool(spec)  # validate and warn as for a new function
+                existing.replace(spec)
+                changed.append(name)
+        return changed
+
+    async def stop(self) -> None:
+        """Shut every instance down, then stop listening."""
+        await asyncio.gather(*(pool.stop() for pool in self._pools.values()))
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+
+class RunningEmulator:
+    """An Emulator running on its own event loop thread, driven from synchronous code."""
+
+    def __init__(self, emulator: Emulator, loop: asyncio.AbstractEventLoop) -> None:
+        self.emulator = emulator
+        self._loop = loop
+
+    @property
+    def url(self) -> str:
+        """The endpoint to give boto3 (``endpoint_url``) or the AWS CLI (``--endpoint-url``)."""
+        return self.emulator.url
+
+    @property
+    def port(self) -> int:
+        return self.emulator.port
+
+    def _call(self, coro: Any, timeout: float | None) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
+
+    def invoke(
+        self,
+        name: str,
+        payload: bytes | str | object = b"{}",
+        *,
+        client_context: str | None = None,
+        timeout: float | None = None,
+    ) -> Outcome:
+        if isinstance(payload, str):
+            payload = payload.encode()
+        elif not isinstance(payload, bytes):
+            payload = json.dumps(payload).encode()
+        coro = self.emulator.invoke_async(name, payload, client_context)
+        return self._call(coro, timeout)  # type: ignore[no-any-return]
+
+    def update(self, functions: Sequence[FunctionSpec]) -> list[str]:
+        return self._call(self.emulator.update(functions), None)  # type: ignore[no-any-return]
+
+
+@contextlib.contextmanager
+def running(
+    functions: Sequence[FunctionSpec],
+    settings: EmulatorSettings | None = None,
+    *,
+    on_log: Callable[[LogRecord], None] | None = None,
+    on_report: Callable[[Report], None] | None = None,
+) -> Iterator[RunningEmulator]:
+    """Start an emulator on a background thread; stop it (instances included) on exit."""
+    loop = asyncio.new_event_loop()
+    ready: asyncio.Future[Emulator] | None = None
+    started = threading.Event()
+    failure: list[BaseException] = []
+    emulator_box: list[Emulator] = []
+    stop_event: list[asyncio.Event] = []
+
+    async def main() -> None:
+        try:
+            emulator = Emulator(functions, settings, on_log=on_log, on_report=on_report)
+            await emulator.start()
+        except BaseException as exc:
+            failure.append(exc)
+            started.set()
+            return
+        emulator_box.append(emulator)
+        stop_event.append(asyncio.Event())
+        started.set()
+        try:
+            await stop_event[0].wait()
+        finally:
+            await emulator.stop()
+
+    del ready
+    thread = threading.Thread(target=loop.run_until_complete, args=(main(),), daemon=True)
+    thread.start()
+    started.wait()
+    if failure:
+        thread.join()
+        loop.close()
+        raise failure[0]
+    try:
+        yield RunningEmulator(emulator_box[0], loop)
+    finally:
+        loop.call_soon_threadsafe(stop_event[0].set)
+        thread.join(timeout=30)
+        if not thread.is_alive():
+            loop.close()
+
+
+# Re-exported for callers that build their own servers around the pieces.
+REQUEST_LIMIT = protocol.REQUEST_LIMIT
+RESPONSE_LIMIT = protocol.RESPONSE_LIMIT

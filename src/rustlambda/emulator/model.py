@@ -1,0 +1,79 @@
+"""The emulator's vocabulary: what to run (FunctionSpec), how (EmulatorSettings), what happened."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .protocol import Report
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """One function as the emulator runs it: its bootstrap, environment and limits."""
+
+    name: str
+    bootstrap: Path
+    #: The function's own environment variables (metadata env, --env-var, --env-file).
+    env: Mapping[str, str] = field(default_factory=dict)
+    memory_size: int = 128
+    #: Seconds an invocation may run before the instance is killed.
+    timeout: float = 30.0
+    #: External extension executables started with each instance (Lambda's /opt/extensions).
+    extensions: tuple[Path, ...] = ()
+    #: Identifies the build (e.g. the bootstrap's sha256): a new revision restarts instances.
+    revision: str = ""
+
+
+@dataclass(frozen=True)
+class EmulatorSettings:
+    address: str = "127.0.0.1"
+    #: 0 lets the OS choose (tests); the CLI's default is 9000, as cargo-lambda's.
+    port: int = 9000
+    #: Instances per function, each serving one invocation at a time.
+    concurrency: int = 1
+    region: str = "us-east-1"
+    account_id: str = "123456789012"
+    #: Seconds allowed for extensions and the runtime to initialise.
+    init_timeout: float = 10.0
+    #: The host environment (PATH for qemu, AWS credentials passed to functions).
+    environ: Mapping[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class LogRecord:
+    """One line of output: a function's or extension's stdout/stderr, or a platform line."""
+
+    function: str
+    instance: int
+    #: "function", "extension:<name>" or "platform" (START, END, REPORT, errors).
+    source: str
+    text: str
+    time: float = field(default_factory=time.time)
+    request_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What an invocation produced, as the caller of ``Invoke`` sees it."""
+
+    request_id: str
+    function: str
+    #: "success" | "error" | "timeout" | "crash"
+    status: str
+    body: bytes
+    #: Set for every failure: the errorType (e.g. "Runtime.ExitError").
+    error_type: str | None = None
+    report: Report | None = None
+    #: The instance that served it (1-based per function) and when (epoch seconds).
+    instance: int = 0
+    started: float = 0.0
+    finished: float = 0.0
+    #: The invocation's log lines (START..REPORT), for ``LogType=Tail``.
+    logs: tuple[str, ...] = ()
+
+    @property
+    def function_error(self) -> bool:
+        return self.status != "success"

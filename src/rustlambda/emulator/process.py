@@ -1,0 +1,128 @@
+"""Starting a bootstrap or extension the way this host can run it, and measuring it.
+
+An executable for the host's architecture runs directly; one for the other Lambda architecture
+runs under qemu-user (``qemu-aarch64 -L /usr/aarch64-linux-gnu``), so an arm64 build is exercised
+as built rather than rebuilt for the host.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import platform
+import signal
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..elf import read_elf
+from ..errors import ArtifactError, EmulatorError
+from ..targets import Arch
+from ..util.cmd import which
+
+#: Where Debian/Ubuntu cross packages put each architecture's loader and libc.
+_SYSROOTS = {Arch.ARM64: "/usr/aarch64-linux-gnu", Arch.X86_64: "/usr/x86_64-linux-gnu"}
+_LIBC_PACKAGES = {Arch.ARM64: "libc6-arm64-cross", Arch.X86_64: "libc6-amd64-cross"}
+
+
+def host_arch() -> Arch | None:
+    machine = platform.machine().lower()
+    if machine in ("x86_64", "amd64"):
+        return Arch.X86_64
+    if machine in ("aarch64", "arm64"):
+        return Arch.ARM64
+    return None
+
+
+@dataclass(frozen=True)
+class Launch:
+    """How to start one executable here."""
+
+    argv: tuple[str, ...]
+    #: The executable's Lambda architecture (None for a script).
+    arch: Arch | None
+    #: Runs under qemu-user (its memory figures include qemu's own).
+    emulated: bool
+
+
+def plan_launch(executable: Path, *, environ: Mapping[str, str]) -> Launch:
+    """The argv that runs ``executable`` on this host; a clear error when it cannot run."""
+    path = executable.resolve()
+    if not path.is_file():
+        raise EmulatorError(
+            f"{executable} does not exist",
+            "build the function first (rustlambda build), or check the path",
+        )
+    if not os.access(path, os.X_OK):
+        raise EmulatorError(
+            f"{executable} is not executable (Lambda would fail with Runtime.InvalidEntrypoint)",
+            f"chmod +x {executable}, or rebuild it with rustlambda build",
+        )
+    with path.open("rb") as fh:
+        head = fh.read(4)
+    if head[:2] == b"#!":
+        return Launch((str(path),), None, emulated=False)
+    try:
+        info = read_elf(path)
+    except ArtifactError as exc:
+        raise EmulatorError(
+            f"{executable} is neither an ELF executable nor a script: {exc.message}",
+            "point the emulator at a bootstrap built by rustlambda build",
+        ) from exc
+    if info.arch is None:
+        raise EmulatorError(
+            f"{executable} is a {info.machine} executable; Lambda runs x86_64 or arm64 only",
+            "build it with --x86-64 or --arm64",
+        )
+    host = host_arch()
+    if info.arch is host:
+        return Launch((str(path),), info.arch, emulated=False)
+
+    qemu_name = f"qemu-{info.arch.rust_arch}"
+    qemu = which(qemu_name, environ)
+    host_name = host.value if host else platform.machine()
+    if qemu is None:
+        raise EmulatorError(
+            f"{executable.name} is an {info.arch.value} binary and this machine is "
+            f"{host_name}: running it needs {qemu_name}, which is not on PATH",
+            "install qemu-user (Debian/Ubuntu: apt-get install qemu-user; Fedora: dnf install "
+            f"qemu-user), or build for this machine with --{host_name.replace('_', '-')}",
+        )
+    argv: list[str] = [qemu]
+    if info.interpreter is not None:
+        prefix = _sysroot(info.arch, info.interpreter, environ)
+        if prefix is None:
+            raise EmulatorError(
+                f"{qemu_name} needs the {info.arch.value} dynamic loader {info.interpreter} "
+                f"to run {executable.name}, and no sysroot has it",
+                f"apt-get install {_LIBC_PACKAGES[info.arch]} (it provides "
+                f"{_SYSROOTS[info.arch]}), or set QEMU_LD_PREFIX to an {info.arch.value} sysroot",
+            )
+        argv += ["-L", prefix]
+    return Launch((*argv, str(path)), info.arch, emulated=True)
+
+
+def _sysroot(arch: Arch, interpreter: str, environ: Mapping[str, str]) -> str | None:
+    candidates = [environ.get("QEMU_LD_PREFIX", ""), _SYSROOTS[arch]]
+    for prefix in candidates:
+        if prefix and Path(prefix, interpreter.lstrip("/")).exists():
+            return prefix
+    return None
+
+
+def peak_rss_kib(pid: int) -> int | None:
+    """The process's peak resident set size (VmHWM), or None once it is gone."""
+    try:
+        with open(f"/proc/{pid}/status", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def signal_group(pid: int, sig: signal.Signals) -> None:
+    """Signal a process's whole group (each instance process leads its own session)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, sig)

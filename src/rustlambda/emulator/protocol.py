@@ -1,0 +1,185 @@
+"""Lambda's wire formats as the emulator speaks them: limits, ids, error bodies, REPORT lines.
+
+Numbers and spellings follow Lambda (and the Runtime Interface Emulator where Lambda's own are
+not public); see LAMBDA.md in the developers' notes.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import secrets
+import struct
+import time
+import uuid
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+#: Synchronous invoke request payload limit (the caller gets RequestEntityTooLargeException).
+REQUEST_LIMIT = 6 * 1024 * 1024
+#: Asynchronous (``Event``) invoke payload limit since 2025-10.
+ASYNC_REQUEST_LIMIT = 1024 * 1024
+#: Largest response a runtime may post; beyond it the caller gets Function.ResponseSizeTooLarge.
+RESPONSE_LIMIT = 6 * 1024 * 1024 + 100
+#: A streamed response may grow further (Lambda's soft limit for response streaming).
+STREAMING_RESPONSE_LIMIT = 20 * 1024 * 1024
+#: Lambda's shutdown budget with external extensions; then SIGKILL.
+SHUTDOWN_BUDGET = 2.0
+#: At most this many external extensions per function.
+MAX_EXTENSIONS = 10
+
+RUNTIME_PREFIX = "/2018-06-01/runtime"
+EXTENSION_PREFIX = "/2020-01-01/extension"
+
+
+def error_body(error_type: str, message: str, *, stack: list[str] | None = None) -> bytes:
+    body: dict[str, object] = {"errorMessage": message, "errorType": error_type}
+    if stack is not None:
+        body["stackTrace"] = stack
+    return json.dumps(body).encode()
+
+
+def service_error(message: str) -> bytes:
+    """The body of an AWS service error (the error code travels in ``x-amzn-ErrorType``)."""
+    return json.dumps({"Type": "User", "message": message}).encode()
+
+
+def new_request_id() -> str:
+    return str(uuid.uuid4())
+
+
+def new_trace_id(now: float | None = None) -> str:
+    """An X-Ray trace header as Lambda passes it: Root, Parent and Sampled."""
+    epoch = int(now if now is not None else time.time())
+    return f"Root=1-{epoch:08x}-{secrets.token_hex(12)};Parent={secrets.token_hex(8)};Sampled=0"
+
+
+def function_arn(name: str, region: str, account: str) -> str:
+    return f"arn:aws:lambda:{region}:{account}:function:{name}"
+
+
+def log_stream_name(now: float | None = None) -> str:
+    day = time.strftime("%Y/%m/%d", time.gmtime(now))
+    return f"{day}/[$LATEST]{secrets.token_hex(16)}"
+
+
+@dataclass(frozen=True)
+class Report:
+    """What Lambda logs after an invocation (the REPORT line), with measured memory."""
+
+    request_id: str
+    function: str
+    duration_ms: float
+    memory_size: int
+    max_memory_used_mb: int
+    init_duration_ms: float | None = None
+    #: "success" | "error" | "timeout" | "crash"
+    status: str = "success"
+    error_type: str | None = None
+
+    @property
+    def billed_duration_ms(self) -> int:
+        # Custom runtimes are billed for their init phase too.
+        billed = self.duration_ms + (self.init_duration_ms or 0.0)
+        return max(1, math.ceil(billed))
+
+    @property
+    def line(self) -> str:
+        parts = [
+            f"REPORT RequestId: {self.request_id}",
+            f"Duration: {self.duration_ms:.2f} ms",
+            f"Billed Duration: {self.billed_duration_ms} ms",
+            f"Memory Size: {self.memory_size} MB",
+            f"Max Memory Used: {self.max_memory_used_mb} MB",
+        ]
+        if self.init_duration_ms is not None:
+            parts.append(f"Init Duration: {self.init_duration_ms:.2f} ms")
+        if self.status in ("timeout", "crash"):
+            parts.append(f"Status: {self.status}")
+        return "\t".join(parts)
+
+
+def timeout_message(request_id: str, timeout: float) -> str:
+    return f"RequestId: {request_id} Error: Task timed out after {timeout:.2f} seconds"
+
+
+def exit_message(request_id: str, returncode: int | None) -> str:
+    if returncode is None:
+        how = "unknown"
+    elif returncode < 0:
+        how = f"signal: {_signal_name(-returncode)}"
+    else:
+        how = f"exit status {returncode}"
+    return f"RequestId: {request_id} Error: Runtime exited with error: {how}"
+
+
+def _signal_name(number: int) -> str:
+    import signal
+
+    try:
+        name = signal.Signals(number).name
+    except ValueError:
+        return str(number)
+    return {"SIGKILL": "killed", "SIGSEGV": "segmentation fault", "SIGABRT": "aborted"}.get(
+        name, name
+    )
+
+
+def decode_error_body(raw: str) -> bytes:
+    """A streaming error trailer's body (base64; tolerate plain JSON)."""
+    try:
+        return base64.b64decode(raw, validate=True)
+    except ValueError:
+        return raw.encode()
+
+
+# --- AWS event stream (application/vnd.amazon.eventstream), for InvokeWithResponseStream ---
+
+_STRING = 7
+
+
+def event_stream_message(headers: Mapping[str, str], payload: bytes) -> bytes:
+    """One event-stream message: prelude, CRCs, string headers, payload."""
+    encoded = b""
+    for name, value in headers.items():
+        raw_name, raw_value = name.encode(), value.encode()
+        encoded += struct.pack("!B", len(raw_name)) + raw_name
+        encoded += struct.pack("!BH", _STRING, len(raw_value)) + raw_value
+    total = 12 + len(encoded) + len(payload) + 4
+    prelude = struct.pack("!II", total, len(encoded))
+    prelude += struct.pack("!I", zlib.crc32(prelude))
+    message = prelude + encoded + payload
+    return message + struct.pack("!I", zlib.crc32(message))
+
+
+def payload_chunk_event(data: bytes) -> bytes:
+    return event_stream_message(
+        {
+            ":event-type": "PayloadChunk",
+            ":content-type": "application/octet-stream",
+            ":message-type": "event",
+        },
+        data,
+    )
+
+
+def invoke_complete_event(
+    error_code: str | None = None, details: str | None = None, log_result: str | None = None
+) -> bytes:
+    body: dict[str, str] = {}
+    if error_code:
+        body["ErrorCode"] = error_code
+    if details:
+        body["ErrorDetails"] = details
+    if log_result:
+        body["LogResult"] = log_result
+    return event_stream_message(
+        {
+            ":event-type": "InvokeComplete",
+            ":content-type": "application/json",
+            ":message-type": "event",
+        },
+        json.dumps(body).encode(),
+    )
