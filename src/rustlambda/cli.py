@@ -5,8 +5,9 @@ Flag names are cargo-lambda's, so ``cargo lambda build ...`` becomes ``rustlambd
 
 from __future__ import annotations
 
+import contextlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +20,8 @@ from . import __version__
 from .errors import RustLambdaError, VerifyError
 
 if TYPE_CHECKING:
+    from .config import BuildOptions
+    from .emulator import LogRecord
     from .verify import VerifyReport
 
 
@@ -63,55 +66,75 @@ def cli() -> None:
     """Build, package and run Rust AWS Lambda functions (cargo-lambda compatible)."""
 
 
-@cli.command("build", context_settings={"ignore_unknown_options": False})
-@click.option("-r", "--release", is_flag=True, default=None, help="Build with the release profile.")
-@click.option("--profile", help="Build with this cargo profile.")
-@click.option("--arm64", is_flag=True, help="Build for Lambda arm64 (aarch64-unknown-linux-gnu).")
-@click.option("--x86-64", "x86_64", is_flag=True, help="Build for Lambda x86_64.")
-@click.option("--target", "targets", multiple=True, help="Target triple (repeatable).")
-@click.option("--runtime", help="provided.al2023 (default) or provided.al2: pins glibc.")
-@click.option("--compiler", help="zig (default), cargo or cross. Env: CARGO_LAMBDA_COMPILER.")
-@click.option("--bin", "bins", multiple=True, help="Build only this binary (repeatable).")
-@click.option("-p", "--package", "packages", multiple=True, help="Build this package's binaries.")
-@click.option("--workspace", is_flag=True, help="Build every binary of the workspace.")
-@click.option("--example", "examples", multiple=True, help="Build this example (repeatable).")
-@click.option("--extension", is_flag=True, default=None, help="Build Lambda extensions.")
-@click.option("--internal", is_flag=True, default=None, help="The extension is internal.")
-@click.option(
-    "-o", "--output-format", type=click.Choice(["binary", "zip"]), help="Artifact format."
-)
-@click.option("-l", "--lambda-dir", type=click.Path(path_type=Path), help="Output base directory.")
-@click.option("--flatten", help="Put this binary's bootstrap directly in the lambda dir.")
-@click.option("--include", "include", multiple=True, help="Extra file for the zip (repeatable).")
-@click.option(
-    "--disable-optimizations",
-    is_flag=True,
-    default=None,
-    help="No release tuning (strip, LTO, codegen-units, panic, target-cpu).",
-)
-@click.option("--manifest-path", type=click.Path(path_type=Path), help="Path to Cargo.toml.")
-@click.option("-F", "--features", multiple=True, help="Features to activate.")
-@click.option("--all-features", is_flag=True, default=None)
-@click.option("--no-default-features", is_flag=True, default=None)
-@click.option("--target-dir", type=click.Path(path_type=Path), help="Cargo's target directory.")
-@click.option(
-    "--skip-target-check",
-    is_flag=True,
-    default=None,
-    help="Don't check that the target's std is installed.",
-)
-@click.option("--locked", is_flag=True)
-@click.option("--offline", is_flag=True)
-@click.option("--frozen", is_flag=True)
-@click.option("-j", "--jobs", type=int)
-@click.option("--no-verify", is_flag=True, help="Don't check the artifacts against the runtime.")
-@click.option("--json", "as_json", is_flag=True, help="Print the build result as JSON.")
-@click.option("-q", "--quiet", is_flag=True, help="Print only errors and the result.")
-@click.option("-v", "--verbose", count=True, help="Stream cargo's output (-vv: cargo -v).")
-@click.argument("cargo_args", nargs=-1, type=click.UNPROCESSED)
-def build_command(**kw: Any) -> None:
-    """Compile Lambda functions and extensions into target/lambda/<bin>/bootstrap."""
-    from .build import build
+#: The options `build` and `watch` share (cargo-lambda's names).
+_BUILD_FLAGS: list[Callable[[Any], Any]] = [
+    click.option(
+        "-r", "--release", is_flag=True, default=None, help="Build with the release profile."
+    ),
+    click.option("--profile", help="Build with this cargo profile."),
+    click.option(
+        "--arm64", is_flag=True, help="Build for Lambda arm64 (aarch64-unknown-linux-gnu)."
+    ),
+    click.option("--x86-64", "x86_64", is_flag=True, help="Build for Lambda x86_64."),
+    click.option("--target", "targets", multiple=True, help="Target triple (repeatable)."),
+    click.option("--runtime", help="provided.al2023 (default) or provided.al2: pins glibc."),
+    click.option("--compiler", help="zig (default), cargo or cross. Env: CARGO_LAMBDA_COMPILER."),
+    click.option("--bin", "bins", multiple=True, help="Build only this binary (repeatable)."),
+    click.option(
+        "-p", "--package", "packages", multiple=True, help="Build this package's binaries."
+    ),
+    click.option("--workspace", is_flag=True, help="Build every binary of the workspace."),
+    click.option("--example", "examples", multiple=True, help="Build this example (repeatable)."),
+    click.option("--extension", is_flag=True, default=None, help="Build Lambda extensions."),
+    click.option("--internal", is_flag=True, default=None, help="The extension is internal."),
+    click.option(
+        "-o", "--output-format", type=click.Choice(["binary", "zip"]), help="Artifact format."
+    ),
+    click.option(
+        "-l", "--lambda-dir", type=click.Path(path_type=Path), help="Output base directory."
+    ),
+    click.option("--flatten", help="Put this binary's bootstrap directly in the lambda dir."),
+    click.option(
+        "--include", "include", multiple=True, help="Extra file for the zip (repeatable)."
+    ),
+    click.option(
+        "--disable-optimizations",
+        is_flag=True,
+        default=None,
+        help="No release tuning (strip, LTO, codegen-units, panic, target-cpu).",
+    ),
+    click.option("--manifest-path", type=click.Path(path_type=Path), help="Path to Cargo.toml."),
+    click.option("-F", "--features", multiple=True, help="Features to activate."),
+    click.option("--all-features", is_flag=True, default=None),
+    click.option("--no-default-features", is_flag=True, default=None),
+    click.option("--target-dir", type=click.Path(path_type=Path), help="Cargo's target directory."),
+    click.option(
+        "--skip-target-check",
+        is_flag=True,
+        default=None,
+        help="Don't check that the target's std is installed.",
+    ),
+    click.option("--locked", is_flag=True),
+    click.option("--offline", is_flag=True),
+    click.option("--frozen", is_flag=True),
+    click.option("-j", "--jobs", type=int),
+    click.option(
+        "--no-verify", is_flag=True, help="Don't check the artifacts against the runtime."
+    ),
+    click.option("-q", "--quiet", is_flag=True, help="Print only errors and the result."),
+    click.option("-v", "--verbose", count=True, help="Stream cargo's output (-vv: cargo -v)."),
+    click.argument("cargo_args", nargs=-1, type=click.UNPROCESSED),
+]
+
+
+def build_flags(command: Callable[..., Any]) -> Callable[..., Any]:
+    for flag in reversed(_BUILD_FLAGS):
+        command = flag(command)
+    return command
+
+
+def build_options_from(kw: dict[str, Any]) -> BuildOptions:
+    """The BuildOptions the shared build flags ask for."""
     from .config import BuildOptions, convert_value
     from .targets import Arch, Target
 
@@ -125,7 +148,7 @@ def build_command(**kw: Any) -> None:
     def opt(name: str, raw: Any) -> Any:
         return None if raw is None else convert_value(name, raw, f"--{name.replace('_', '-')}")
 
-    options = BuildOptions(
+    return BuildOptions(
         manifest_path=kw["manifest_path"],
         bins=tuple(kw["bins"]),
         packages=tuple(kw["packages"]),
@@ -156,6 +179,16 @@ def build_command(**kw: Any) -> None:
         cargo_args=tuple(kw["cargo_args"]),
         verify=not kw["no_verify"],
     )
+
+
+@cli.command("build", context_settings={"ignore_unknown_options": False})
+@build_flags
+@click.option("--json", "as_json", is_flag=True, help="Print the build result as JSON.")
+def build_command(**kw: Any) -> None:
+    """Compile Lambda functions and extensions into target/lambda/<bin>/bootstrap."""
+    from .build import build
+
+    options = build_options_from(kw)
     err = Console(stderr=True, soft_wrap=True)
     out = Console(soft_wrap=True)
     reporter = ConsoleReporter(err, verbose=kw["verbose"] > 0, quiet=kw["quiet"])
@@ -181,6 +214,206 @@ def build_command(**kw: Any) -> None:
         size, path = (a.zip.size, a.zip.path) if a.zip else (a.size, a.path)
         table.add_row(a.function, a.kind, a.arch, _human(size), _shown(path))
     out.print(table)
+
+
+@cli.command("watch", context_settings={"ignore_unknown_options": False})
+@build_flags
+@click.option(
+    "-a",
+    "-A",
+    "--invoke-address",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on for invoke requests.",
+)
+@click.option(
+    "-P", "--invoke-port", type=int, default=9000, show_default=True, help="Port for invokes."
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Instances per function, each serving one invocation at a time.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=30.0,
+    show_default=True,
+    help="Seconds an invocation may run before its instance is killed.",
+)
+@click.option(
+    "--memory",
+    type=click.IntRange(min=128, max=10240),
+    default=128,
+    show_default=True,
+    help="Memory size in MB reported to the function and in REPORT lines.",
+)
+@click.option(
+    "--env-var",
+    "--env-vars",
+    "env_vars",
+    multiple=True,
+    help="KEY=VALUE for the functions (repeatable, or KEY=VALUE,OTHER=VALUE).",
+)
+@click.option(
+    "--env-file", type=click.Path(path_type=Path), help="File of KEY=VALUE lines for the functions."
+)
+@click.option(
+    "--ignore-changes", "--no-reload", is_flag=True, help="Serve the first build; don't rebuild."
+)
+@click.option(
+    "--extensions-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="External extensions to start with each instance (default: <lambda-dir>/extensions).",
+)
+def watch_command(**kw: Any) -> None:
+    """Build, serve the functions on a local Lambda, rebuild and restart them on change."""
+    import asyncio
+    import os
+    import signal
+
+    from .config import parse_env_vars, read_env_file
+    from .emulator import EmulatorSettings
+    from .watch import WatchOptions, watch
+
+    env: dict[str, str] = {}
+    if kw["env_file"] is not None:
+        env.update(read_env_file(kw["env_file"]))
+    env.update(parse_env_vars(kw["env_vars"]))
+    options = WatchOptions(
+        build=build_options_from(kw),
+        settings=EmulatorSettings(
+            address=kw["invoke_address"],
+            port=kw["invoke_port"],
+            concurrency=kw["concurrency"],
+            environ=dict(os.environ),
+        ),
+        timeout=kw["timeout"],
+        memory_size=kw["memory"],
+        env=env,
+        ignore_changes=kw["ignore_changes"],
+        extensions_dir=kw["extensions_dir"],
+    )
+    err = Console(stderr=True, soft_wrap=True)
+    out = Console(soft_wrap=True)
+    reporter = ConsoleReporter(err, verbose=kw["verbose"] > 0, quiet=kw["quiet"])
+    logs = LogPrinter(out)
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await watch(options, stop=stop, reporter=reporter, on_log=logs.record)
+        reporter.info("stopped: every instance was shut down")
+
+    asyncio.run(run())
+
+
+class LogPrinter:
+    """Renders function, extension and platform log lines as they arrive."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+
+    def record(self, record: LogRecord) -> None:
+        who = record.function
+        if record.source.startswith("extension:"):
+            who = f"{record.function}/{record.source.split(':', 1)[1]}"
+        if not self.console.is_terminal:
+            self.console.print(f"[{who}] {record.text}", markup=False, highlight=False)
+            return
+        style = "dim" if record.source == "platform" else "cyan"
+        self.console.print(f"[{style}]\\[{escape(who)}][/] {escape(record.text)}", highlight=False)
+
+
+@cli.command("invoke")
+@click.argument("function_name", default="_")
+@click.option(
+    "-a", "--invoke-address", default="127.0.0.1", show_default=True, help="Emulator address."
+)
+@click.option(
+    "-P", "--invoke-port", type=int, default=9000, show_default=True, help="Emulator port."
+)
+@click.option("-A", "--data-ascii", help="The payload, as a JSON string.")
+@click.option(
+    "-F", "--data-file", type=click.Path(path_type=Path, allow_dash=True), help="Payload file."
+)
+@click.option("-E", "--data-example", help="A bundled example event (see --list-examples).")
+@click.option("--list-examples", is_flag=True, help="List the bundled example events and exit.")
+@click.option("--client-context-ascii", help="Client context JSON for the function.")
+@click.option(
+    "--client-context-file", type=click.Path(path_type=Path), help="File with client context JSON."
+)
+@click.option(
+    "-o",
+    "--output-format",
+    type=click.Choice(["text", "json"], case_sensitive=False),
+    default="text",
+    show_default=True,
+    help="text: indented JSON; json: the response as received.",
+)
+@click.option("--endpoint-url", help="Invoke this endpoint instead of the local emulator.")
+def invoke_command(**kw: Any) -> None:
+    """Invoke a function served by `rustlambda watch` (payload defaults to {})."""
+    from .emulator import client, examples
+    from .errors import ConfigError, FunctionError
+
+    if kw["list_examples"]:
+        for name in examples.names():
+            click.echo(name)
+        return
+    sources = [k for k in ("data_ascii", "data_file", "data_example") if kw[k] is not None]
+    if len(sources) > 1:
+        flags = " and ".join("--" + k.replace("_", "-") for k in sources)
+        raise ConfigError(f"{flags} both give the payload", "pass only one of them")
+    if kw["data_ascii"] is not None:
+        payload = kw["data_ascii"].encode()
+    elif kw["data_file"] is not None:
+        payload = _read_input(kw["data_file"], "--data-file")
+    elif kw["data_example"] is not None:
+        payload = examples.load(kw["data_example"])
+    else:
+        payload = b"{}"
+    context = kw["client_context_ascii"]
+    if kw["client_context_file"] is not None:
+        if context is not None:
+            raise ConfigError(
+                "--client-context-ascii and --client-context-file both give the client context",
+                "pass only one of them",
+            )
+        context = _read_input(kw["client_context_file"], "--client-context-file").decode()
+    endpoint = kw["endpoint_url"] or client.endpoint_for(kw["invoke_address"], kw["invoke_port"])
+    response = client.invoke(endpoint, kw["function_name"], payload, client_context=context)
+    _print_body(response.body, kw["output_format"].lower())
+    if response.function_error:
+        raise FunctionError(
+            f"{kw['function_name']} failed: {response.error_summary}",
+            "see the function's log lines in the rustlambda watch output",
+        )
+
+
+def _read_input(path: Path, flag: str) -> bytes:
+    from .errors import ConfigError
+
+    if str(path) == "-":
+        return sys.stdin.buffer.read()
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{flag} {path}: {exc.strerror or exc}", "pass a readable file") from exc
+
+
+def _print_body(body: bytes, output_format: str) -> None:
+    import json
+
+    text = body.decode(errors="replace")
+    if output_format == "text":
+        with contextlib.suppress(ValueError):
+            text = json.dumps(json.loads(body), indent=2, ensure_ascii=False)
+    click.echo(text)
 
 
 @cli.command("verify")

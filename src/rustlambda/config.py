@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 import enum
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -497,3 +498,56 @@ def _show(value: Any) -> str:
     if isinstance(value, tuple):
         return ",".join(str(v) for v in value) or "(none)"
     return str(value)
+
+
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def parse_env_vars(values: Iterable[str], where: str = "--env-var") -> dict[str, str]:
+    """cargo-lambda's ``--env-var KEY=VALUE`` (repeatable; ``A=1,B=2`` lists allowed)."""
+    env: dict[str, str] = {}
+    for value in values:
+        for item in value.split(","):
+            if not item.strip():
+                continue
+            key, sep, rest = item.partition("=")
+            key = key.strip()
+            if not sep or not _ENV_NAME.match(key):
+                raise ConfigError(
+                    f"{where} {item!r} is not KEY=VALUE",
+                    f"write it as {where} NAME=value (names: letters, digits, underscores)",
+                )
+            env[key] = rest
+    return env
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """``--env-file``: KEY=VALUE lines; blank lines, ``#`` comments and ``export`` are allowed.
+
+    A value may be wrapped in single or double quotes (dropped); nothing is expanded.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(
+            f"cannot read the env file {path}: {exc}", "pass an existing UTF-8 text file"
+        ) from exc
+    env: dict[str, str] = {}
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("export "):
+            line = line[len("export ") :].lstrip()
+        key, sep, value = line.partition("=")
+        key = key.strip()
+        if not sep or not _ENV_NAME.match(key):
+            raise ConfigError(
+                f"{path}:{number}: {raw!r} is not KEY=VALUE",
+                "write one NAME=value per line (# starts a comment)",
+            )
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        env[key] = value
+    return env

@@ -21,7 +21,7 @@ import errno
 import json
 import logging
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from aiohttp import web
@@ -66,6 +66,7 @@ class Emulator:
         functions: Sequence[FunctionSpec],
         settings: EmulatorSettings | None = None,
         *,
+        aliases: Mapping[str, str] | None = None,
         on_log: Callable[[LogRecord], None] | None = None,
         on_report: Callable[[Report], None] | None = None,
     ) -> None:
@@ -83,6 +84,9 @@ class Emulator:
         self._check_names(functions)
         for spec in functions:
             self._pools[spec.name] = self._pool(spec)
+        #: Other names that route to a served function (e.g. ``hello`` → ``hello-arm64``).
+        self.aliases: dict[str, str] = {}
+        self._set_aliases(aliases or {})
         self._runner: web.AppRunner | None = None
         self._port = 0
 
@@ -116,6 +120,21 @@ class Emulator:
                 f"{ENV_SIZE_LIMIT} in total and would refuse to deploy it"
             )
         return FunctionPool(spec, self.settings, self._on_log, self._on_report)
+
+    def _set_aliases(self, aliases: Mapping[str, str]) -> None:
+        for alias, target in aliases.items():
+            if target not in self._pools:
+                raise EmulatorError(
+                    f"alias {alias!r} names {target!r}, which is not served",
+                    f"route it to one of: {', '.join(self._pools)}",
+                )
+        self.aliases = dict(aliases)
+
+    def resolve(self, name: str) -> str | None:
+        """The served function ``name`` stands for (itself or through an alias)."""
+        if name in self._pools:
+            return name
+        return self.aliases.get(name)
 
     @property
     def function_names(self) -> list[str]:
@@ -172,7 +191,8 @@ class Emulator:
         wait_report: bool = True,
     ) -> Outcome:
         """Invoke ``name`` synchronously (RequestResponse) and return what the caller gets."""
-        pool = self._pools.get(name)
+        resolved = self.resolve(name)
+        pool = self._pools.get(resolved) if resolved is not None else None
         if pool is None:
             raise EmulatorError(
                 f"no function named {name!r} is being served",
@@ -186,7 +206,9 @@ class Emulator:
         )
         return await pool.invoke(inv, wait_report=wait_report)
 
-    async def update(self, functions: Sequence[FunctionSpec]) -> list[str]:
+    async def update(
+        self, functions: Sequence[FunctionSpec], *, aliases: Mapping[str, str] | None = None
+    ) -> list[str]:
         """Serve these functions from now on; returns the names whose instances restart."""
         self._check_names(functions)
         wanted = {spec.name: spec for spec in functions}
@@ -204,6 +226,11 @@ class Emulator:
                 self._pool(spec)  # validate and warn as for a new function
                 existing.replace(spec)
                 changed.append(name)
+        self._set_aliases(
+            aliases
+            if aliases is not None
+            else {a: t for a, t in self.aliases.items() if t in self._pools}
+        )
         return changed
 
     async def stop(self) -> None:
@@ -257,12 +284,12 @@ def running(
     functions: Sequence[FunctionSpec],
     settings: EmulatorSettings | None = None,
     *,
+    aliases: Mapping[str, str] | None = None,
     on_log: Callable[[LogRecord], None] | None = None,
     on_report: Callable[[Report], None] | None = None,
 ) -> Iterator[RunningEmulator]:
     """Start an emulator on a background thread; stop it (instances included) on exit."""
     loop = asyncio.new_event_loop()
-    ready: asyncio.Future[Emulator] | None = None
     started = threading.Event()
     failure: list[BaseException] = []
     emulator_box: list[Emulator] = []
@@ -270,7 +297,9 @@ def running(
 
     async def main() -> None:
         try:
-            emulator = Emulator(functions, settings, on_log=on_log, on_report=on_report)
+            emulator = Emulator(
+                functions, settings, aliases=aliases, on_log=on_log, on_report=on_report
+            )
             await emulator.start()
         except BaseException as exc:
             failure.append(exc)
@@ -284,7 +313,6 @@ def running(
         finally:
             await emulator.stop()
 
-    del ready
     thread = threading.Thread(target=loop.run_until_complete, args=(main(),), daemon=True)
     thread.start()
     started.wait()

@@ -68,8 +68,9 @@ class InvokeApi:
         raw = request.match_info["name"]
         names = self.emulator.function_names
         name = function_name(raw)
-        if name in names:
-            return name
+        resolved = self.emulator.resolve(name)
+        if resolved is not None:
+            return resolved
         if name in _DEFAULT_NAMES and len(names) == 1:
             return names[0]
         arn = protocol.function_arn(
@@ -168,6 +169,8 @@ class InvokeApi:
         outcome = await self.emulator.invoke_async(
             name, payload, context, cognito, wait_report=tail
         )
+        # Lambda answers with the invocation's id (boto3: ResponseMetadata["RequestId"]).
+        headers["x-amzn-RequestId"] = outcome.request_id
         if outcome.function_error:
             headers["X-Amz-Function-Error"] = "Unhandled"
         if tail:

@@ -1,0 +1,268 @@
+"""``rustlambda watch``: build, serve the artifacts in the emulator, rebuild and restart on change.
+
+The artifacts served are the ones ``rustlambda build`` produced (arm64 ones under qemu), not a
+``cargo run`` of the host build. After a source change only the functions whose bootstrap
+changed get new instances; a failed rebuild keeps the previous build serving.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import pathspec
+from watchfiles import Change, DefaultFilter, awatch
+
+from .build import BuildPlan, BuildResult, plan_build, run_plan
+from .config import BuildOptions, OutputFormat
+from .elf import read_elf
+from .emulator import Emulator, EmulatorSettings, FunctionSpec, LogRecord, Report
+from .emulator.process import host_arch
+from .errors import ArtifactError, ConfigError, RustLambdaError
+from .reporting import LoggingReporter, Reporter
+
+
+@dataclass(frozen=True)
+class WatchOptions:
+    build: BuildOptions
+    settings: EmulatorSettings = field(default_factory=EmulatorSettings)
+    #: Seconds an invocation may run (Lambda's function timeout).
+    timeout: float = 30.0
+    memory_size: int = 128
+    #: ``--env-var`` / ``--env-file``: over each function's metadata env.
+    env: Mapping[str, str] = field(default_factory=dict)
+    #: Serve the first build only (cargo-lambda's ``--ignore-changes``).
+    ignore_changes: bool = False
+    #: Where external extensions are looked for (default ``<lambda-dir>/extensions``).
+    extensions_dir: Path | None = None
+
+
+@dataclass(frozen=True)
+class Served:
+    """What ``watch`` serves: the function specs and the plain names that route to them."""
+
+    functions: tuple[FunctionSpec, ...]
+    aliases: Mapping[str, str]
+    notes: tuple[str, ...] = ()
+
+
+def functions_to_serve(result: BuildResult, options: WatchOptions) -> Served:
+    """One FunctionSpec per built function and architecture.
+
+    With one architecture a function is served under its own name. With several, each is
+    served as ``<name>-<arch>`` and the plain name routes to the host's architecture (or the
+    first one built).
+    """
+    built = [a for a in result.artifacts if a.kind == "function"]
+    if not built:
+        raise ConfigError(
+            "watch serves functions, and this build produced none (only extensions?)",
+            "select function binaries (drop --extension); extensions in the lambda dir's "
+            "extensions/ folder are started with the functions",
+        )
+    arches = list(dict.fromkeys(a.arch for a in built))
+    multi = len(arches) > 1
+    host = host_arch()
+    specs: list[FunctionSpec] = []
+    aliases: dict[str, str] = {}
+    notes: list[str] = []
+    for artifact in built:
+        name = f"{artifact.function}-{artifact.arch}" if multi else artifact.function
+        if options.extensions_dir is not None:
+            ext_dir = options.extensions_dir
+        else:
+            ext_dir = (result.lambda_dir / artifact.arch if multi else result.lambda_dir) / (
+                "extensions"
+            )
+        extensions, skipped = _extensions(ext_dir, artifact.arch)
+        notes += skipped
+        revision = ":".join(
+            [artifact.sha256, *(f"{p.name}@{p.stat().st_mtime_ns}" for p in extensions)]
+        )
+        specs.append(
+            FunctionSpec(
+                name=name,
+                bootstrap=artifact.path,
+                env={**artifact.env, **options.env},
+                memory_size=options.memory_size,
+                timeout=options.timeout,
+                extensions=extensions,
+                revision=revision,
+            )
+        )
+        if multi and (artifact.function not in aliases or artifact.arch == (host and host.value)):
+            aliases[artifact.function] = name
+    return Served(tuple(specs), aliases, tuple(dict.fromkeys(notes)))
+
+
+def _extensions(directory: Path, arch: str) -> tuple[tuple[Path, ...], list[str]]:
+    if not directory.is_dir():
+        return (), []
+    found: list[Path] = []
+    notes: list[str] = []
+    for path in sorted(directory.iterdir()):
+        if not path.is_file() or path.suffix == ".zip" or not os.access(path, os.X_OK):
+            continue
+        try:
+            ext_arch = read_elf(path).arch
+        except ArtifactError:
+            ext_arch = None  # a script: runs anywhere
+        if ext_arch is not None and ext_arch.value != arch:
+            notes.append(f"extension {path} is {ext_arch.value}; not started with {arch} functions")
+            continue
+        found.append(path)
+    return tuple(found), notes
+
+
+class SourceFilter(DefaultFilter):
+    """Changes that can alter a build: not in target dirs, .git, or anything .gitignore'd."""
+
+    def __init__(self, root: Path, ignored_dirs: Sequence[Path]) -> None:
+        super().__init__()
+        self.root = root.resolve()
+        self.ignored_dirs = tuple(p.resolve() for p in ignored_dirs)
+        self._specs: list[tuple[Path, pathspec.GitIgnoreSpec]] = []
+        for gitignore in self._gitignores():
+            lines = gitignore.read_text(encoding="utf-8", errors="replace").splitlines()
+            self._specs.append((gitignore.parent, pathspec.GitIgnoreSpec.from_lines(lines)))
+
+    def _gitignores(self) -> list[Path]:
+        found: list[Path] = []
+        for dirpath, dirnames, filenames in os.walk(self.root):
+            here = Path(dirpath)
+            dirnames[:] = [
+                d
+                for d in dirnames
+                if d not in self.ignore_dirs and not self._in_ignored_dir(here / d)
+            ]
+            if ".gitignore" in filenames:
+                found.append(here / ".gitignore")
+        return found
+
+    def _in_ignored_dir(self, path: Path) -> bool:
+        return any(path == d or d in path.parents for d in self.ignored_dirs)
+
+    def __call__(self, change: Change, path: str) -> bool:
+        if not super().__call__(change, path):
+            return False
+        resolved = Path(path)
+        if self._in_ignored_dir(resolved):
+            return False
+        for base, spec in self._specs:
+            try:
+                relative = resolved.relative_to(base)
+            except ValueError:
+                continue
+            if spec.match_file(str(relative)):
+                return False
+        return True
+
+
+def _ignored_dirs(plan: BuildPlan, options: BuildOptions) -> list[Path]:
+    dirs = [plan.workspace.target_directory, plan.lambda_dir]
+    if options.target_dir is not None:
+        cwd = options.cwd or Path.cwd()
+        dirs.append(cwd / options.target_dir)
+    return dirs
+
+
+def _binary_build(options: BuildOptions) -> BuildOptions:
+    # The emulator runs bootstraps; zips would only slow every rebuild down.
+    return replace(options, output_format=OutputFormat.BINARY)
+
+
+async def watch(
+    options: WatchOptions,
+    *,
+    stop: asyncio.Event,
+    reporter: Reporter | None = None,
+    on_log: Callable[[LogRecord], None] | None = None,
+    on_report: Callable[[Report], None] | None = None,
+    on_ready: Callable[[Emulator], None] | None = None,
+    on_reload: Callable[[list[str]], None] | None = None,
+) -> None:
+    """Build, serve until ``stop`` is set, rebuilding on source changes; then shut down."""
+    reporter = reporter or LoggingReporter()
+    build_options = _binary_build(options.build)
+    plan = await asyncio.to_thread(plan_build, build_options)
+    result = await asyncio.to_thread(run_plan, plan, reporter=reporter)
+    served = functions_to_serve(result, options)
+    for note in served.notes:
+        reporter.warning(note)
+    emulator = Emulator(
+        served.functions,
+        options.settings,
+        aliases=served.aliases,
+        on_log=on_log,
+        on_report=on_report,
+    )
+    for warning in emulator.warnings:
+        reporter.warning(warning)
+    await emulator.start()
+    try:
+        for spec in served.functions:
+            extras = (
+                f" with {', '.join(p.name for p in spec.extensions)}" if spec.extensions else ""
+            )
+            reporter.info(f"serving {spec.name}{extras} from {spec.bootstrap}")
+        for alias, target in served.aliases.items():
+            reporter.info(f"{alias} routes to {target}")
+        reporter.info(
+            f"invoke at {emulator.url}/2015-03-31/functions/<name>/invocations "
+            f"(boto3/AWS CLI: --endpoint-url {emulator.url})"
+        )
+        if on_ready is not None:
+            on_ready(emulator)
+        if options.ignore_changes:
+            await stop.wait()
+            return
+        await _reload_loop(plan, build_options, options, emulator, stop, reporter, on_reload)
+    finally:
+        await emulator.stop()
+
+
+async def _reload_loop(
+    plan: BuildPlan,
+    build_options: BuildOptions,
+    options: WatchOptions,
+    emulator: Emulator,
+    stop: asyncio.Event,
+    reporter: Reporter,
+    on_reload: Callable[[list[str]], None] | None,
+) -> None:
+    root = plan.workspace.root
+    source_filter = SourceFilter(root, _ignored_dirs(plan, build_options))
+    reporter.info(f"watching {root} for changes")
+    async for changes in awatch(
+        root, watch_filter=source_filter, stop_event=stop, debounce=1600, step=100
+    ):
+        paths = sorted({Path(p) for _, p in changes})
+        shown = ", ".join(str(_relative(p, root)) for p in paths[:3])
+        more = f" and {len(paths) - 3} more" if len(paths) > 3 else ""
+        reporter.info(f"changed: {shown}{more}; rebuilding")
+        try:
+            plan = await asyncio.to_thread(plan_build, build_options)
+            result = await asyncio.to_thread(run_plan, plan, reporter=reporter)
+            served = functions_to_serve(result, options)
+            changed = await emulator.update(served.functions, aliases=served.aliases)
+        except RustLambdaError as exc:
+            if exc.details:
+                reporter.output(exc.details)
+            reporter.warning(f"rebuild failed, still serving the previous build: {exc.message}")
+            continue
+        if changed:
+            reporter.info(f"new instances for: {', '.join(changed)}")
+        else:
+            reporter.info("no bootstrap changed; instances keep running")
+        if on_reload is not None:
+            on_reload(changed)
+
+
+def _relative(path: Path, root: Path) -> Path:
+    with contextlib.suppress(ValueError):
+        return path.relative_to(root)
+    return path
