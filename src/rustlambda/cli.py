@@ -322,8 +322,8 @@ class LogPrinter:
         who = record.function
         if record.source.startswith("extension:"):
             who = f"{record.function}/{record.source.split(':', 1)[1]}"
-        if not self.console.is_terminal:
-            self.console.print(f"[{who}] {record.text}", markup=False, highlight=False)
+        if not self.console.is_terminal:  # exact text (rich would expand REPORT's tabs)
+            click.echo(f"[{who}] {record.text}")
             return
         style = "dim" if record.source == "platform" else "cyan"
         self.console.print(f"[{style}]\\[{escape(who)}][/] {escape(record.text)}", highlight=False)
