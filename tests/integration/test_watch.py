@@ -21,7 +21,6 @@ from botocore.config import Config
 from .conftest import copy_fixture, run_cli
 
 
-
 class Watch:
     """A running ``rustlambda watch`` whose output lines are collected by reader threads."""
 
@@ -55,7 +54,7 @@ class Watch:
         deadline = time.monotonic() + timeout
         while True:
             remaining = deadline - time.monotonic()
-            if remaining <= 0 or self.proc.poll() is not None and self.err.empty():
+            if remaining <= 0 or (self.proc.poll() is not None and self.err.empty()):
                 raise AssertionError(
                     f"no line matching {pattern!r} within {timeout} s; exit "
                     f"{self.proc.poll()}; stderr:\n" + "\n".join(self.err_lines[-40:])
