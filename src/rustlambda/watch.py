@@ -126,7 +126,7 @@ class SourceFilter(DefaultFilter):
         self.root = root.resolve()
         self.ignored_dirs = tuple(p.resolve() for p in ignored_dirs)
         self._specs: list[tuple[Path, pathspec.GitIgnoreSpec]] = []
-        for gitignore in self._gitignores():
+        for gitignore in sorted(self._gitignores(), key=lambda p: len(p.parts)):
             lines = gitignore.read_text(encoding="utf-8", errors="replace").splitlines()
             self._specs.append((gitignore.parent, pathspec.GitIgnoreSpec.from_lines(lines)))
 
@@ -149,17 +149,21 @@ class SourceFilter(DefaultFilter):
     def __call__(self, change: Change, path: str) -> bool:
         if not super().__call__(change, path):
             return False
-        resolved = Path(path)
+        resolved = Path(path).resolve()
         if self._in_ignored_dir(resolved):
             return False
+        # As git does: deeper .gitignore files come later, and the last matching rule wins
+        # (so a nested "!keep.log" brings back what the root's "*.log" ignored).
+        ignored = False
         for base, spec in self._specs:
             try:
                 relative = resolved.relative_to(base)
             except ValueError:
                 continue
-            if spec.match_file(str(relative)):
-                return False
-        return True
+            verdict = spec.check_file(str(relative)).include
+            if verdict is not None:
+                ignored = verdict
+        return not ignored
 
 
 def _ignored_dirs(plan: BuildPlan, options: BuildOptions) -> list[Path]:

@@ -21,7 +21,7 @@ from typing import Any
 
 from . import protocol
 from .model import EmulatorSettings, FunctionSpec, LogRecord
-from .process import Launch, peak_rss_kib, signal_group
+from .process import Launch, PeakMemory, signal_group
 from .runtime_api import ApiRequest, ApiResponse
 from .runtime_api import serve as serve_api
 
@@ -123,6 +123,7 @@ class _Process:
     role: str  # "runtime" | "extension"
     name: str
     proc: asyncio.subprocess.Process
+    memory: PeakMemory
     pump: asyncio.Task[None] | None = None
     returncode: int | None = None
 
@@ -381,7 +382,7 @@ class Instance:
             start_new_session=True,
             limit=1 << 20,
         )
-        entry = _Process(role, name, proc)
+        entry = _Process(role, name, proc, PeakMemory(proc.pid))
         self._processes.append(entry)
         entry.pump = asyncio.ensure_future(self._pump(entry))
         self._spawn_task(self._watch(entry))
@@ -402,6 +403,7 @@ class Instance:
     async def _watch(self, entry: _Process) -> None:
         code = await entry.proc.wait()
         entry.returncode = code
+        entry.memory.close()
         if entry.pump is not None:
             with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
                 await asyncio.wait_for(asyncio.shield(entry.pump), 1.0)
@@ -427,7 +429,7 @@ class Instance:
         total = 0
         for p in self._processes:
             if p.proc.returncode is None:
-                total += peak_rss_kib(p.proc.pid) or 0
+                total += p.memory.kib() or 0
         self._peak_kib = max(self._peak_kib, total)
 
     # ----------------------------------------------------------------- helpers
@@ -617,7 +619,7 @@ class Instance:
             return _error(403, "InvalidStateTransition", "init/error is only allowed during Init")
         error_type, body = _error_report(request, body)
         self._init_error = (error_type, body)
-        self._log("platform", f"INIT_REPORT Status: error\tErrorType: {error_type}")
+        # The pool logs the INIT_REPORT line once Init has failed (for every kind of failure).
         self._notify()
         return ApiResponse.json(202, {"status": "OK"})
 

@@ -37,11 +37,14 @@ def _aws_error(status: int, code: str, message: str) -> web.Response:
 
 
 def function_name(raw: str) -> str:
-    """``arn:aws:lambda:r:a:function:name[:q]``, ``name:q`` or ``name`` → ``name``."""
+    """``arn:aws:lambda:r:a:function:name[:q]``, ``a:function:name[:q]`` (a partial ARN),
+    ``name:q`` or ``name`` → ``name``."""
+    parts = raw.split(":")
     if raw.startswith("arn:"):
-        parts = raw.split(":")
         return parts[6] if len(parts) > 6 else raw
-    return raw.split(":", 1)[0]
+    if len(parts) >= 3 and parts[1] == "function":
+        return parts[2]
+    return parts[0]
 
 
 class InvokeApi:

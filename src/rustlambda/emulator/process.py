@@ -110,16 +110,50 @@ def _sysroot(arch: Arch, interpreter: str, environ: Mapping[str, str]) -> str | 
     return None
 
 
+class PeakMemory:
+    """A process's peak resident set size (VmHWM), read from one open /proc status file.
+
+    Re-reading an open procfs file from offset 0 gives fresh values, which keeps a
+    measurement per invocation to one read() syscall.
+    """
+
+    def __init__(self, pid: int) -> None:
+        self._fd: int | None
+        try:
+            self._fd = os.open(f"/proc/{pid}/status", os.O_RDONLY | os.O_CLOEXEC)
+        except OSError:
+            self._fd = None
+
+    def kib(self) -> int | None:
+        """The peak so far, or None once the process is gone."""
+        if self._fd is None:
+            return None
+        try:
+            data = os.pread(self._fd, 4096, 0)
+        except OSError:
+            return None
+        start = data.find(b"VmHWM:")
+        if start < 0:
+            return None
+        end = data.find(b"kB", start)
+        try:
+            return int(data[start + 6 : end])
+        except ValueError:
+            return None
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
 def peak_rss_kib(pid: int) -> int | None:
-    """The process's peak resident set size (VmHWM), or None once it is gone."""
+    """One-off `PeakMemory` reading."""
+    probe = PeakMemory(pid)
     try:
-        with open(f"/proc/{pid}/status", "rb") as fh:
-            for line in fh:
-                if line.startswith(b"VmHWM:"):
-                    return int(line.split()[1])
-    except (OSError, ValueError, IndexError):
-        return None
-    return None
+        return probe.kib()
+    finally:
+        probe.close()
 
 
 def signal_group(pid: int, sig: signal.Signals) -> None:

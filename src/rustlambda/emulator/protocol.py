@@ -116,15 +116,14 @@ def exit_message(request_id: str, returncode: int | None) -> str:
 
 
 def _signal_name(number: int) -> str:
+    """The signal as Lambda's (Go) runtime words it: "killed", "terminated", "aborted"."""
     import signal
 
     try:
-        name = signal.Signals(number).name
+        description = signal.strsignal(number)
     except ValueError:
-        return str(number)
-    return {"SIGKILL": "killed", "SIGSEGV": "segmentation fault", "SIGABRT": "aborted"}.get(
-        name, name
-    )
+        description = None
+    return description.lower() if description else f"signal {number}"
 
 
 def decode_error_body(raw: str) -> bytes:

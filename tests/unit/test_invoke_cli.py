@@ -1,0 +1,371 @@
+"""``rustlambda invoke`` against a fake Lambda Invoke endpoint served in-process on 127.0.0.1."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import socket
+import sys
+import threading
+import urllib.parse
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources
+from pathlib import Path
+
+import pytest
+
+from rustlambda.cli import main
+
+INVOKE_PATH = "/2015-03-31/functions/{}/invocations"
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class FakeLambda:
+    """What the endpoint answers (set per test) and every request it received."""
+
+    port: int = 0
+    status: int = 200
+    body: bytes = b'{"statusCode":200,"body":"hi"}'
+    headers: dict[str, str] = field(default_factory=dict)
+    requests: list[Request] = field(default_factory=list)
+
+    @property
+    def only(self) -> Request:
+        assert len(self.requests) == 1, self.requests
+        return self.requests[0]
+
+
+def _handler(fake: FakeLambda) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length)
+            fake.requests.append(
+                Request(
+                    "POST",
+                    self.path,
+                    {k.lower(): v for k, v in self.headers.items()},
+                    body,
+                )
+            )
+            self.send_response(fake.status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(fake.body)))
+            for name, value in fake.headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(fake.body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    return Handler
+
+
+@pytest.fixture(autouse=True)
+def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    # urllib honours proxy variables; 127.0.0.1 must be reached directly.
+    for var in ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("no_proxy", "*")
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeLambda]:
+    state = FakeLambda()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
+    server.daemon_threads = True
+    state.port = server.server_address[1]
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def invoke(capsys: pytest.CaptureFixture[str], port: int, *argv: str) -> tuple[int, str, str]:
+    code = main(["invoke", "--invoke-port", str(port), *argv])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    return code, out, err
+
+
+def free_port() -> int:
+    """A port nothing listens on (bound, then closed)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+def bundled(name: str) -> bytes:
+    return (resources.files("rustlambda.emulator") / "events" / f"{name}.json").read_bytes()
+
+
+# --------------------------------------------------------------------------- the request
+
+
+def test_defaults_function_underscore_and_empty_object(
+    fake: FakeLambda, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = invoke(capsys, fake.port)
+    assert code == 0, err
+    request = fake.only
+    assert request.method == "POST"
+    assert request.path == INVOKE_PATH.format("_")
+    assert request.body == b"{}"
+    assert request.headers["content-type"] == "application/json"
+    assert request.headers["x-amz-invocation-type"] == "RequestResponse"
+    assert "x-amz-client-context" not in request.headers
+
+
+def test_function_name_in_the_path(fake: FakeLambda, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, _ = invoke(capsys, fake.port, "hello-arm64")
+    assert code == 0
+    assert fake.only.path == INVOKE_PATH.format("hello-arm64")
+
+
+def test_arn_function_name_is_quoted_into_one_segment(
+    fake: FakeLambda, capsys: pytest.CaptureFixture[str]
+) -> None:
+    arn = "arn:aws:lambda:us-east-1:123456789012:function:hello:$LATEST"
+    code, _, _ = invoke(capsys, fake.port, arn)
+    assert code == 0
+    prefix, _, rest = fake.only.path.partition("/functions/")
+    segment, _, tail = rest.partition("/")
+    assert prefix == "/2015-03-31" and tail == "invocations"
+    assert urllib.parse.unquote(segment) == arn
+
+
+def test_data_ascii(fake: FakeLambda, capsys: pytest.CaptureFixture[str]) -> None:
+    payload = '{"command": "hi", "n": [1, 2]}'
+    code, _, _ = invoke(capsys, fake.port, "hello", "--data-ascii", payload)
+    assert code == 0
+    assert fake.only.body == payload.encode()
+
+
+def test_data_ascii_short_flag(fake: FakeLambda, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, _ = invoke(capsys, fake.port, "-A", '{"x":1}')
+    assert code == 0
+    assert fake.only.body == b'{"x":1}'
+
+
+def test_data_file(fake: FakeLambda, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    data = '{"name": "Zoë", "emoji": "🦀"}\n'.encode()
+    path = tmp_path / "event.json"
+    path.write_bytes(data)
+    code, _, _ = invoke(capsys, fake.port, "--data-file", str(path))
+    assert code == 0
+    assert fake.only.body == data
+
+
+def test_data_file_dash_reads_stdin(
+    fake: FakeLambda, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = b'{"from": "stdin"}'
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+    code, _, _ = invoke(capsys, fake.port, "--data-file", "-")
+    assert code == 0
+    assert fake.only.body == data
+
+
+def test_data_file_missing(
+    fake: FakeLambda, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, _, err = invoke(capsys, fake.port, "--data-file", str(tmp_path / "nope.json"))
+    assert code == 2
+    assert "--data-file" in err and "nope.json" in err
+    assert fake.requests == []
+
+
+@pytest.mark.parametrize(
+    "spelling", ["apigw-request", "example-apigw-request.json", "APIGW_REQUEST"]
+)
+def test_data_example_sends_the_bundled_bytes(
+    fake: FakeLambda, capsys: pytest.CaptureFixture[str], spelling: str
+) -> None:
+    code, _, _ = invoke(capsys, fake.port, "--data-example", spelling)
+    assert code == 0
+    expected = bundled("apigw-request")
+    assert fake.only.body == expected
+    assert json.loads(expected)["httpMethod"]  # it is the API Gateway event
+
+
+def test_unknown_example_suggests(fake: FakeLambda, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = invoke(capsys, fake.port, "--data-example", "apigw-requst")
+    assert code == 18
+    assert "no example event named 'apigw-requst'" in err
+    assert "did you mean 'apigw-request'?" in err
+    assert "fix" in err and "sqs-event" in err
+    assert fake.requests == []
+
+
+def test_list_examples(fake: FakeLambda, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = invoke(capsys, fake.port, "--list-examples")
+    assert code == 0
+    listed = out.split()
+    assert "apigw-request" in listed
+    assert "sqs-event" in listed
+    assert listed == sorted(listed)
+    assert not any(n.endswith(".json") for n in listed)
+    assert fake.requests == []
+
+
+@pytest.mark.parametrize(
+    ("flags", "named"),
+    [
+        (["--data-ascii", "{}", "--data-example", "sqs-event"], "--data-ascii and --data-example"),
+        (["-A", "{}", "--data-file", "x.json"], "--data-ascii and --data-file"),
+        (["--data-file", "x.json", "-E", "sqs-event"], "--data-file and --data-example"),
+    ],
+)
+def test_two_payload_flags(
+    fake: FakeLambda, capsys: pytest.CaptureFixture[str], flags: list[str], named: str
+) -> None:
+    code, _, err = invoke(capsys, fake.port, *flags)
+    assert code == 2
+    assert named in err
+    assert "pass only one" in err
+    assert fake.requests == []
+
+
+def test_client_context_ascii_is_base64(
+    fake: FakeLambda, capsys: pytest.CaptureFixture[str]
+) -> None:
+    context = '{"custom": {"tenant": "acme"}, "client": {"app_title": "tests"}}'
+    code, _, _ = invoke(capsys, fake.port, "--client-context-ascii", context)
+    assert code == 0
+    raw = fake.only.headers["x-amz-client-context"]
+    assert base64.b64decode(raw, validate=True).decode() == context
+
+
+def test_client_context_file(
+    fake: FakeLambda, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "ctx.json"
+    path.write_text('{"custom": {"k": "v"}}')
+    code, _, _ = invoke(capsys, fake.port, "--client-context-file", str(path))
+    assert code == 0
+    raw = fake.only.headers["x-amz-client-context"]
+    assert json.loads(base64.b64decode(raw)) == {"custom": {"k": "v"}}
+
+
+def test_both_client_context_flags(
+    fake: FakeLambda, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "ctx.json"
+    path.write_text("{}")
+    code, _, err = invoke(
+        capsys, fake.port, "--client-context-ascii", "{}", "--client-context-file", str(path)
+    )
+    assert code == 2
+    assert "--client-context-ascii and --client-context-file" in err
+    assert fake.requests == []
+
+
+def test_endpoint_url(fake: FakeLambda, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["invoke", "hello", "--endpoint-url", f"http://127.0.0.1:{fake.port}/", "-A", "{}"])
+    capsys.readouterr()
+    assert code == 0
+    assert fake.only.path == INVOKE_PATH.format("hello")
+
+
+# --------------------------------------------------------------------------- the response
+
+
+def test_json_output_is_the_body_as_received(
+    fake: FakeLambda, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake.body = b'{"b":2,  "a":[1,2]}'
+    code, out, _ = invoke(capsys, fake.port, "-o", "json")
+    assert code == 0
+    assert out == '{"b":2,  "a":[1,2]}\n'
+
+
+def test_text_output_pretty_prints(fake: FakeLambda, capsys: pytest.CaptureFixture[str]) -> None:
+    fake.body = '{"b":2,"a":[1,2],"s":"ü"}'.encode()
+    code, out, _ = invoke(capsys, fake.port)
+    assert code == 0
+    assert out == '{\n  "b": 2,\n  "a": [\n    1,\n    2\n  ],\n  "s": "ü"\n}\n'
+
+
+def test_text_output_of_a_non_json_body(
+    fake: FakeLambda, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake.body = b"plain words"
+    code, out, _ = invoke(capsys, fake.port, "-o", "text")
+    assert code == 0
+    assert out == "plain words\n"
+
+
+def test_function_error_exit_20(fake: FakeLambda, capsys: pytest.CaptureFixture[str]) -> None:
+    fake.headers = {"X-Amz-Function-Error": "Unhandled"}
+    fake.body = b'{"errorType":"OrderNotFound","errorMessage":"no order 7"}'
+    code, out, err = invoke(capsys, fake.port, "orders")
+    assert code == 20
+    assert json.loads(out) == {"errorType": "OrderNotFound", "errorMessage": "no order 7"}
+    assert "orders failed: OrderNotFound: no order 7" in err
+    assert "rustlambda watch" in err
+
+
+def test_function_error_with_non_json_body(
+    fake: FakeLambda, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake.headers = {"X-Amz-Function-Error": "Unhandled"}
+    fake.body = b"the runtime crashed"
+    code, _, err = invoke(capsys, fake.port)
+    assert code == 20
+    assert "the runtime crashed" in err
+
+
+def test_resource_not_found_exit_21(fake: FakeLambda, capsys: pytest.CaptureFixture[str]) -> None:
+    fake.status = 404
+    fake.headers = {"x-amzn-ErrorType": "ResourceNotFoundException"}
+    fake.body = json.dumps(
+        {
+            "Type": "User",
+            "message": "Function not found: arn:aws:lambda:us-east-1:123456789012:function:nope",
+        }
+    ).encode()
+    code, out, err = invoke(capsys, fake.port, "nope")
+    assert code == 21
+    assert out == ""
+    assert "ResourceNotFoundException: Function not found" in err
+    assert "function:nope" in err
+    assert fake.only.path == INVOKE_PATH.format("nope")
+
+
+def test_error_without_error_type_header(
+    fake: FakeLambda, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake.status = 500
+    fake.body = b"<html>proxy error</html>"
+    code, _, err = invoke(capsys, fake.port)
+    assert code == 21
+    assert "HTTP 500" in err and "proxy error" in err
+
+
+def test_nothing_listening_exit_19(capsys: pytest.CaptureFixture[str]) -> None:
+    port = free_port()
+    code, out, err = invoke(capsys, port, "hello")
+    assert code == 19
+    assert out == ""
+    assert f"no Lambda emulator answered at http://127.0.0.1:{port}" in err
+    fix = err[err.index("fix") :]
+    assert "rustlambda watch" in fix
