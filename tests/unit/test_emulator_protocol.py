@@ -129,17 +129,24 @@ def test_billed_duration_is_ceil_of_duration_plus_init(
 
 
 @pytest.mark.parametrize(
-    ("status", "shown"),
-    [("success", False), ("error", False), ("timeout", True), ("crash", True)],
+    ("status", "error_type", "tail"),
+    [
+        ("success", None, []),
+        ("error", "HandlerError", []),
+        ("timeout", "Sandbox.Timedout", ["Status: timeout"]),
+        ("crash", "Runtime.ExitError", ["Status: error", "Error Type: Runtime.ExitError"]),
+    ],
 )
-def test_report_status_only_for_timeout_and_crash(status: str, shown: bool) -> None:
-    report = Report("r", "f", 3000.0, 128, 10, init_duration_ms=1.0, status=status)
+def test_report_status_only_for_timeout_and_crash(
+    status: str, error_type: str | None, tail: list[str]
+) -> None:
+    report = Report(
+        "r", "f", 3000.0, 128, 10, init_duration_ms=1.0, status=status, error_type=error_type
+    )
     fields = report.line.split("\t")
-    if shown:
-        assert fields[-1] == f"Status: {status}"
-        assert fields[-2] == "Init Duration: 1.00 ms"
-    else:
-        assert fields[-1] == "Init Duration: 1.00 ms"
+    assert fields[len(fields) - len(tail) :] == tail
+    assert fields[len(fields) - len(tail) - 1] == "Init Duration: 1.00 ms"
+    if not tail:
         assert not any(f.startswith("Status:") for f in fields)
 
 

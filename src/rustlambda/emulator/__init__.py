@@ -189,6 +189,7 @@ class Emulator:
         *,
         sink: asyncio.Queue[bytes | None] | None = None,
         wait_report: bool = True,
+        request_id: str | None = None,
     ) -> Outcome:
         """Invoke ``name`` synchronously (RequestResponse) and return what the caller gets."""
         resolved = self.resolve(name)
@@ -200,6 +201,7 @@ class Emulator:
             )
         inv = Invocation(
             payload,
+            request_id=request_id,
             client_context=client_context,
             cognito_identity=cognito_identity,
             chunk_sink=sink,

@@ -278,6 +278,7 @@ class Instance:
         inv.started_wall = time.time()
         inv.deadline_ms = int((inv.started_wall + timeout) * 1000)
         self._log("platform", f"START RequestId: {inv.request_id} Version: $LATEST", inv)
+        self._measure()  # a process that crashes mid-invocation can't be measured afterwards
         waiter, self._next_waiter = self._next_waiter, None
         waiter.set_result(inv)
         event = {

@@ -162,11 +162,13 @@ class InvokeApi:
             return web.Response(status=204, headers=headers)
         cognito = request.headers.get("Lambda-Runtime-Cognito-Identity")
         if kind == "Event":
+            request_id = protocol.new_request_id()
             task: asyncio.Task[object] = asyncio.ensure_future(
-                self.emulator.invoke_async(name, payload, context, cognito)
+                self.emulator.invoke_async(name, payload, context, cognito, request_id=request_id)
             )
             self._async_tasks.add(task)
             task.add_done_callback(self._async_tasks.discard)
+            headers["x-amzn-RequestId"] = request_id
             return web.Response(status=202, headers=headers)
         tail = request.headers.get("X-Amz-Log-Type") == "Tail"
         outcome = await self.emulator.invoke_async(
@@ -190,14 +192,18 @@ class InvokeApi:
         sink: asyncio.Queue[bytes | None] = asyncio.Queue()
         cognito = request.headers.get("Lambda-Runtime-Cognito-Identity")
         tail = request.headers.get("X-Amz-Log-Type") == "Tail"
+        request_id = protocol.new_request_id()
         running = asyncio.ensure_future(
-            self.emulator.invoke_async(name, payload, context, cognito, sink=sink, wait_report=tail)
+            self.emulator.invoke_async(
+                name, payload, context, cognito, sink=sink, wait_report=tail, request_id=request_id
+            )
         )
         response = web.StreamResponse(
             status=200,
             headers={
                 "Content-Type": "application/vnd.amazon.eventstream",
                 "X-Amz-Executed-Version": "$LATEST",
+                "x-amzn-RequestId": request_id,
             },
         )
         await response.prepare(request)

@@ -36,6 +36,8 @@ class FunctionPool:
         self._waiters: collections.deque[asyncio.Future[Instance]] = collections.deque()
         self._numbers = 0
         self._tasks: set[asyncio.Task[Any]] = set()
+        #: Instances on their way out; stop() waits for them so no process outlives the pool.
+        self._retired: set[Instance] = set()
         self.spec = spec
         self._launches = self._plan(spec)
 
@@ -96,6 +98,7 @@ class FunctionPool:
 
     def _retire(self, instance: Instance) -> None:
         self._instances.discard(instance)
+        self._retired.add(instance)
         if not instance.stopping:
             self._background(instance.stop("SPINDOWN"))
 
@@ -157,9 +160,11 @@ class FunctionPool:
         for waiter in self._waiters:
             waiter.cancel()
         self._waiters.clear()
-        instances = list(self._instances)
+        instances = list(self._instances | self._retired)
         self._instances.clear()
         self._idle.clear()
+        # Instances already stopping (retired, crashed, timed out) are waited for, not cut short.
         await asyncio.gather(*(i.stop("SPINDOWN") for i in instances), return_exceptions=True)
+        self._retired.clear()
         for task in list(self._tasks):
             task.cancel()

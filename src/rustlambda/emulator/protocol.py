@@ -96,8 +96,11 @@ class Report:
         ]
         if self.init_duration_ms is not None:
             parts.append(f"Init Duration: {self.init_duration_ms:.2f} ms")
-        if self.status in ("timeout", "crash"):
-            parts.append(f"Status: {self.status}")
+        if self.status == "timeout":
+            parts.append("Status: timeout")
+        elif self.status == "crash":
+            parts.append("Status: error")
+            parts.append(f"Error Type: {self.error_type or 'Runtime.ExitError'}")
         return "\t".join(parts)
 
 
