@@ -21,9 +21,9 @@ from .build import BuildPlan, BuildResult, plan_build, run_plan
 from .config import BuildOptions, OutputFormat
 from .elf import read_elf
 from .emulator import Emulator, EmulatorSettings, FunctionSpec, LogRecord, Report
-from .emulator.process import host_arch
 from .errors import ArtifactError, ConfigError, RustLambdaError
 from .reporting import LoggingReporter, Reporter
+from .targets import host_arch
 
 
 @dataclass(frozen=True)

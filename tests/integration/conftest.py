@@ -9,7 +9,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import boto3
+import botocore.config
 import pytest
+from mypy_boto3_lambda import LambdaClient
 
 from rustlambda.toolchain import std_installed
 from rustlambda.util.cmd import SubprocessRunner
@@ -88,4 +91,16 @@ def run_cli(
         timeout=timeout,
         check=False,
         umask=umask,
+    )
+
+
+def lambda_client(url: str) -> LambdaClient:
+    """A real boto3 Lambda client for an emulator at ``url`` (one attempt, no retries)."""
+    return boto3.client(
+        "lambda",
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=botocore.config.Config(retries={"max_attempts": 1}, read_timeout=60),
     )

@@ -28,8 +28,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
-import botocore.config
 import pytest
 from botocore.exceptions import ClientError
 from mypy_boto3_lambda import LambdaClient
@@ -47,7 +45,7 @@ from rustlambda.emulator import (
 from rustlambda.emulator.protocol import REQUEST_LIMIT, RESPONSE_LIMIT
 from rustlambda.errors import EmulatorError
 
-from .conftest import copy_fixture
+from .conftest import copy_fixture, lambda_client
 
 X86 = Target.for_arch(Arch.X86_64)
 ARM = Target.for_arch(Arch.ARM64)
@@ -121,17 +119,6 @@ def built(tmp_path_factory: pytest.TempPathFactory, build_env: dict[str, str]) -
 
 
 # --------------------------------------------------------------------------- helpers
-def lambda_client(url: str) -> LambdaClient:
-    return boto3.client(
-        "lambda",
-        endpoint_url=url,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=botocore.config.Config(retries={"max_attempts": 1}, read_timeout=60),
-    )
-
-
 class Logs:
     """Collects the emulator's log records (``on_log``) from its thread."""
 

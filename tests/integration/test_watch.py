@@ -13,12 +13,12 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
+from mypy_boto3_lambda import LambdaClient
 
-from .conftest import copy_fixture, run_cli
+from .conftest import copy_fixture, lambda_client, run_cli
 
 
 class Watch:
@@ -121,19 +121,8 @@ def watching(
         watch.stop()
 
 
-def lambda_client(url: str) -> object:
-    return boto3.client(
-        "lambda",
-        endpoint_url=url,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=Config(retries={"max_attempts": 1}, read_timeout=60),
-    )
-
-
-def invoke(client: object, name: str, payload: object) -> tuple[dict[str, object], str | None]:
-    response = client.invoke(FunctionName=name, Payload=json.dumps(payload).encode())  # type: ignore[attr-defined]
+def invoke(client: LambdaClient, name: str, payload: object) -> tuple[dict[str, Any], str | None]:
+    response = client.invoke(FunctionName=name, Payload=json.dumps(payload).encode())
     return json.loads(response["Payload"].read()), response.get("FunctionError")
 
 

@@ -17,21 +17,12 @@ from pathlib import Path
 
 from ..elf import read_elf
 from ..errors import ArtifactError, EmulatorError
-from ..targets import Arch
+from ..targets import Arch, host_arch
 from ..util.cmd import which
 
 #: Where Debian/Ubuntu cross packages put each architecture's loader and libc.
 _SYSROOTS = {Arch.ARM64: "/usr/aarch64-linux-gnu", Arch.X86_64: "/usr/x86_64-linux-gnu"}
 _LIBC_PACKAGES = {Arch.ARM64: "libc6-arm64-cross", Arch.X86_64: "libc6-amd64-cross"}
-
-
-def host_arch() -> Arch | None:
-    machine = platform.machine().lower()
-    if machine in ("x86_64", "amd64"):
-        return Arch.X86_64
-    if machine in ("aarch64", "arm64"):
-        return Arch.ARM64
-    return None
 
 
 @dataclass(frozen=True)
