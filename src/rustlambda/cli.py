@@ -222,26 +222,20 @@ def build_command(**kw: Any) -> None:
     "-a",
     "-A",
     "--invoke-address",
-    default="127.0.0.1",
-    show_default=True,
-    help="Address to listen on for invoke requests.",
+    help="Address to listen on for invoke requests [default: 127.0.0.1].",
 )
 @click.option(
-    "-P", "--invoke-port", type=int, default=9000, show_default=True, help="Port for invokes."
+    "-P", "--invoke-port", type=int, help="Port for invokes [default: 9000; 0: any free port]."
 )
 @click.option(
     "--concurrency",
     type=click.IntRange(min=1),
-    default=1,
-    show_default=True,
-    help="Instances per function, each serving one invocation at a time.",
+    help="Instances per function, each serving one invocation at a time [default: 1].",
 )
 @click.option(
     "--timeout",
     type=click.FloatRange(min=0, min_open=True),
-    default=30.0,
-    show_default=True,
-    help="Seconds an invocation may run before its instance is killed.",
+    help="Seconds an invocation may run before its instance is killed [default: 30].",
 )
 @click.option(
     "--memory",
@@ -261,7 +255,11 @@ def build_command(**kw: Any) -> None:
     "--env-file", type=click.Path(path_type=Path), help="File of KEY=VALUE lines for the functions."
 )
 @click.option(
-    "--ignore-changes", "--no-reload", is_flag=True, help="Serve the first build; don't rebuild."
+    "--ignore-changes",
+    "--no-reload",
+    is_flag=True,
+    default=None,
+    help="Serve the first build; don't rebuild.",
 )
 @click.option(
     "--extensions-dir",
@@ -284,17 +282,15 @@ def watch_command(**kw: Any) -> None:
     env.update(parse_env_vars(kw["env_vars"]))
     options = WatchOptions(
         build=build_options_from(kw),
-        settings=EmulatorSettings(
-            address=kw["invoke_address"],
-            port=kw["invoke_port"],
-            concurrency=kw["concurrency"],
-            environ=dict(os.environ),
-        ),
+        settings=EmulatorSettings(environ=dict(os.environ)),
         timeout=kw["timeout"],
         memory_size=kw["memory"],
         env=env,
         ignore_changes=kw["ignore_changes"],
         extensions_dir=kw["extensions_dir"],
+        invoke_address=kw["invoke_address"],
+        invoke_port=kw["invoke_port"],
+        concurrency=kw["concurrency"],
     )
     err = Console(stderr=True, soft_wrap=True)
     out = Console(soft_wrap=True)

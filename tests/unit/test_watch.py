@@ -10,6 +10,7 @@ import hashlib
 import os
 import struct
 from pathlib import Path
+from typing import Any
 
 import pytest
 from watchfiles import Change
@@ -473,3 +474,90 @@ def test_read_env_file_missing_or_binary(tmp_path: Path) -> None:
     binary.write_bytes(b"A=\xff\xfe\n")
     with pytest.raises(ConfigError, match="cannot read the env file"):
         read_env_file(binary)
+
+
+# --------------------------------------------------------------------------- watch metadata
+def _plan(tmp_path: Path, workspace_meta: dict[str, object], **packages: dict[str, object]) -> Any:
+    """What resolve_watch reads of a BuildPlan: the workspace and the selected binaries."""
+    from types import SimpleNamespace
+
+    pkgs = [
+        SimpleNamespace(name=n, manifest_path=tmp_path / n / "Cargo.toml", metadata=m)
+        for n, m in packages.items()
+    ]
+    workspace = SimpleNamespace(root=tmp_path, metadata=workspace_meta, packages=pkgs)
+    selected = [SimpleNamespace(package=n) for n in packages]
+    return SimpleNamespace(workspace=workspace, selected=selected)
+
+
+def test_watch_metadata_fills_what_the_caller_left_unset(tmp_path: Path) -> None:
+    (tmp_path / "api").mkdir()
+    (tmp_path / "api" / ".env").write_text("FROM_FILE=1\nSHARED=file\n")
+    plan = _plan(
+        tmp_path,
+        {"lambda": {"watch": {"invoke_port": 9100, "timeout": 5, "env_var": ["WS=1"]}}},
+        api={
+            "lambda": {
+                "watch": {
+                    "concurrency": 3,
+                    "env_file": ".env",
+                    "env_var": "SHARED=var",
+                    "invoke_prot": 1,
+                }
+            }
+        },
+    )
+    given = WatchOptions(build=BuildOptions(), invoke_port=9200, env={"CLI": "1"})
+    resolved, warnings = watch_mod.resolve_watch(given, plan)
+    assert resolved.settings.port == 9200  # the caller's flag wins
+    assert resolved.settings.concurrency == 3  # package table
+    assert resolved.timeout == 5.0  # workspace table
+    assert resolved.settings.address == "127.0.0.1" and resolved.ignore_changes is False
+    # env_var beats env_file within a table; the caller's env beats both
+    assert resolved.env == {"WS": "1", "FROM_FILE": "1", "SHARED": "var", "CLI": "1"}
+    assert warnings == [
+        "unknown key 'invoke_prot' in [package.metadata.lambda.watch] of api "
+        "(did you mean 'invoke_port'?); it is ignored"
+    ]
+
+
+def test_watch_metadata_defaults_without_tables(tmp_path: Path) -> None:
+    resolved, warnings = watch_mod.resolve_watch(
+        WatchOptions(build=BuildOptions()), _plan(tmp_path, {}, api={})
+    )
+    assert (resolved.settings.port, resolved.settings.concurrency, resolved.timeout) == (
+        9000,
+        1,
+        30.0,
+    )
+    assert resolved.ignore_changes is False and not warnings
+
+
+@pytest.mark.parametrize(
+    ("table", "fragment"),
+    [
+        ({"invoke_port": "9000"}, "invoke_port"),
+        ({"concurrency": 0}, "concurrency"),
+        ({"timeout": -1}, "timeout"),
+        ({"ignore_changes": "yes"}, "ignore_changes"),
+        ({"env_var": ["no-equals"]}, "env_var"),
+    ],
+)
+def test_bad_watch_metadata_is_one_config_error(
+    tmp_path: Path, table: dict[str, object], fragment: str
+) -> None:
+    plan = _plan(tmp_path, {"lambda": {"watch": table}}, api={})
+    with pytest.raises(ConfigError) as info:
+        watch_mod.resolve_watch(WatchOptions(build=BuildOptions()), plan)
+    assert fragment in info.value.message and info.value.exit_code == 2
+
+
+def test_packages_that_disagree_on_a_watch_key_are_an_error(tmp_path: Path) -> None:
+    plan = _plan(
+        tmp_path,
+        {},
+        a={"lambda": {"watch": {"timeout": 3}}},
+        b={"lambda": {"watch": {"timeout": 4}}},
+    )
+    with pytest.raises(ConfigError, match="timeout"):
+        watch_mod.resolve_watch(WatchOptions(build=BuildOptions()), plan)
