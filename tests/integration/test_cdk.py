@@ -8,9 +8,12 @@ options and command CDK receives, with bundling skipped.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import stat
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,7 +42,7 @@ from rustlambda.errors import (
 from rustlambda.targets import Arch
 from tests.runtime_api import invoke_bootstrap
 
-from .conftest import copy_fixture
+from .conftest import REPO, copy_fixture
 
 ARM = lambda_.Architecture.ARM_64
 X86 = lambda_.Architecture.X86_64
@@ -351,3 +354,32 @@ def test_forced_docker_bundling_declines_local_bundling(cdk_env: Path, workspace
     assert local is not None
     assert local.try_bundle(str(workspace / "out"), image=cdk.DockerImage("x")) is False
     assert not (workspace / "out").exists()
+
+
+def test_the_example_cdk_app_synthesizes_runnable_arm64_assets(
+    build_env: dict[str, str], tmp_path: Path
+) -> None:
+    """examples/cdk-app as a user runs it: ``python app.py`` in a fresh copy of the examples."""
+    examples = tmp_path / "examples"
+    copy_fixture("hello-world", examples)
+    shutil.copytree(REPO / "examples" / "cdk-app", examples / "cdk-app")
+    env = {**build_env, "CDK_OUTDIR": str(tmp_path / "out"), "JSII_NODE": os.environ["JSII_NODE"]}
+    done = subprocess.run(
+        [sys.executable, "app.py"],
+        cwd=examples / "cdk-app",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    template = json.loads((tmp_path / "out" / "RustLambdaHello.template.json").read_text())
+    functions = [r for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
+    assert len(functions) == 2
+    assets = sorted((tmp_path / "out").glob("asset.*/bootstrap"))
+    assert len(assets) == 2
+    for bootstrap in assets:
+        assert read_elf(bootstrap).arch is Arch.ARM64
+        answer = invoke_bootstrap(bootstrap, {"name": "Ada", "text": "abc"}, timeout=60)
+        assert answer.kind == "response", answer.stderr
