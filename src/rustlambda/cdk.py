@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import aws_cdk as cdk
+import click
 import jsii
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
@@ -256,7 +257,7 @@ def _build_options(
         context = build_command.make_context(
             "build", list(bundling.extra_build_args), resilient_parsing=False
         )
-    except Exception as exc:  # click's usage errors
+    except click.ClickException as exc:
         raise ConfigError(
             f"bundling.extra_build_args {list(bundling.extra_build_args)}: {exc}",
             "use rustlambda build / cargo lambda build flags, e.g. ['--all-features']",
@@ -348,7 +349,12 @@ class _LocalBundling:
         if hooks is not None:
             commands = hooks.before_bundling(str(root), output_dir)
             _run_hooks(commands, root, environ, "before_bundling")
-        result = self.shared.build(self.key, self.options)
+        try:
+            result = self.shared.build(self.key, self.options)
+        except RustLambdaError as exc:
+            # CDK shows only the exception's text: make it carry the fix and the diagnostics.
+            text = "\n".join(p for p in (exc.details, exc.message, f"fix: {exc.fix}") if p)
+            raise RuntimeError(text) from exc
         matches = [a for a in result.artifacts if a.function == self.binary]
         if not matches:
             built = ", ".join(sorted(a.function for a in result.artifacts))

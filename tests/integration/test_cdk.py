@@ -112,7 +112,8 @@ def synth_app(workspace: Path, outdir: Path, hook_log: Path) -> dict[str, Any]:
         bundling=BundlingOptions(command_hooks=Hooks(hook_log)),
     )
     RustFunction(stack, "HelloArm", entry=entry, binary_name="hello", architecture=ARM)
-    RustFunction(stack, "Echo", entry=entry, binary_name="echo", architecture=ARM, layers=[ext])
+    # a member crate as entry: its binary by default, the whole workspace as build input
+    RustFunction(stack, "Echo", entry=f"{entry}/functions/echo", architecture=ARM, layers=[ext])
     return dict(app.synth().get_stack_by_name("Rust").template)
 
 
