@@ -519,6 +519,45 @@ def _custom_runtime(runtime: lambda_.Runtime | None, what: str) -> tuple[lambda_
         ) from exc
 
 
+@dataclass(frozen=True)
+class _RustAsset:
+    """What a construct needs from its Rust binary: the code asset and how it was resolved."""
+
+    code: lambda_.Code
+    bundling: cdk.BundlingOptions
+    binary: str
+    runtime: lambda_.Runtime
+    lambda_runtime: Runtime
+
+    @classmethod
+    def resolve(
+        cls,
+        scope: Construct,
+        construct_id: str,
+        what: str,
+        entry: str | None,
+        manifest_path: str | None,
+        binary_name: str | None,
+        runtime: lambda_.Runtime | None,
+        architecture: lambda_.Architecture | None,
+        bundling: BundlingOptions | None,
+        *,
+        extension: bool,
+    ) -> _RustAsset:
+        cdk_runtime, lambda_runtime = _custom_runtime(runtime, what)
+        code, docker, binary = _asset_code(
+            scope,
+            what,
+            manifest=_manifest(construct_id, entry, manifest_path),
+            binary_name=binary_name,
+            arch=_lambda_arch(architecture),
+            runtime=lambda_runtime,
+            bundling=bundling or BundlingOptions(),
+            extension=extension,
+        )
+        return cls(code, docker, binary, cdk_runtime, lambda_runtime)
+
+
 class RustFunction(lambda_.Function):
     """A Lambda function from a Rust binary: handler ``bootstrap`` on provided.al2023.
 
@@ -545,31 +584,30 @@ class RustFunction(lambda_.Function):
                     f"{what}: {reserved}= is set by RustFunction",
                     "drop it: the code is the bundled bootstrap, the handler 'bootstrap'",
                 )
-        cdk_runtime, lambda_runtime = _custom_runtime(runtime, what)
-        arch = _lambda_arch(architecture)
-        manifest = _manifest(construct_id, entry, manifest_path)
-        code, docker, binary = _asset_code(
+        asset = _RustAsset.resolve(
             scope,
+            construct_id,
             what,
-            manifest=manifest,
-            binary_name=binary_name,
-            arch=arch,
-            runtime=lambda_runtime,
-            bundling=bundling or BundlingOptions(),
+            entry,
+            manifest_path,
+            binary_name,
+            runtime,
+            architecture,
+            bundling,
             extension=False,
         )
         super().__init__(
             scope,
             construct_id,
-            code=code,
+            code=asset.code,
             handler="bootstrap",
-            runtime=cdk_runtime,
+            runtime=asset.runtime,
             architecture=architecture or lambda_.Architecture.X86_64,
             **function_props,
         )
         #: The binary this function runs, and the bundling options CDK received.
-        self.binary_name = binary
-        self.bundling_options = docker
+        self.binary_name = asset.binary
+        self.bundling_options = asset.bundling
 
 
 class RustExtension(lambda_.LayerVersion):
@@ -591,17 +629,16 @@ class RustExtension(lambda_.LayerVersion):
         what = f"RustExtension {construct_id!r}"
         if "code" in layer_props:
             raise ConfigError(f"{what}: code= is set by RustExtension", "drop it")
-        cdk_runtime, lambda_runtime = _custom_runtime(runtime, what)
-        arch = _lambda_arch(architecture)
-        manifest = _manifest(construct_id, entry, manifest_path)
-        code, docker, binary = _asset_code(
+        asset = _RustAsset.resolve(
             scope,
+            construct_id,
             what,
-            manifest=manifest,
-            binary_name=binary_name,
-            arch=arch,
-            runtime=lambda_runtime,
-            bundling=bundling or BundlingOptions(),
+            entry,
+            manifest_path,
+            binary_name,
+            runtime,
+            architecture,
+            bundling,
             extension=True,
         )
         layer_props.setdefault(
@@ -610,12 +647,12 @@ class RustExtension(lambda_.LayerVersion):
         layer_props.setdefault(
             "compatible_runtimes",
             [lambda_.Runtime.PROVIDED_AL2023, lambda_.Runtime.PROVIDED_AL2]
-            if lambda_runtime is Runtime.AL2023
-            else [cdk_runtime],
+            if asset.lambda_runtime is Runtime.AL2023
+            else [asset.runtime],
         )
-        super().__init__(scope, construct_id, code=code, **layer_props)
-        self.binary_name = binary
-        self.bundling_options = docker
+        super().__init__(scope, construct_id, code=asset.code, **layer_props)
+        self.binary_name = asset.binary
+        self.bundling_options = asset.bundling
 
 
 def shared_builds(scope: Construct) -> list[BuildResult]:
