@@ -27,7 +27,7 @@ from typing import Any
 from aiohttp import web
 
 from ..errors import AddressInUseError, EmulatorError
-from . import protocol
+from .client import endpoint_for
 from .instance import RESERVED_ENV, Invocation
 from .invoke_api import InvokeApi
 from .model import EmulatorSettings, FunctionSpec, LogRecord, Outcome
@@ -150,10 +150,7 @@ class Emulator:
 
     @property
     def url(self) -> str:
-        host = self.settings.address
-        if ":" in host:
-            host = f"[{host}]"
-        return f"http://{host}:{self._port}"
+        return endpoint_for(self.settings.address, self._port)
 
     async def start(self) -> None:
         """Listen on the invoke address (instances start on their first invocation)."""
@@ -329,8 +326,3 @@ def running(
         thread.join(timeout=30)
         if not thread.is_alive():
             loop.close()
-
-
-# Re-exported for callers that build their own servers around the pieces.
-REQUEST_LIMIT = protocol.REQUEST_LIMIT
-RESPONSE_LIMIT = protocol.RESPONSE_LIMIT

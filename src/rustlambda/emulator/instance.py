@@ -125,7 +125,6 @@ class _Process:
     proc: asyncio.subprocess.Process
     memory: PeakMemory
     pump: asyncio.Task[None] | None = None
-    returncode: int | None = None
 
 
 def process_env(
@@ -403,7 +402,6 @@ class Instance:
 
     async def _watch(self, entry: _Process) -> None:
         code = await entry.proc.wait()
-        entry.returncode = code
         entry.memory.close()
         if entry.pump is not None:
             with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):

@@ -138,15 +138,6 @@ class PeakMemory:
             self._fd = None
 
 
-def peak_rss_kib(pid: int) -> int | None:
-    """One-off `PeakMemory` reading."""
-    probe = PeakMemory(pid)
-    try:
-        return probe.kib()
-    finally:
-        probe.close()
-
-
 def signal_group(pid: int, sig: signal.Signals) -> None:
     """Signal a process's whole group (each instance process leads its own session)."""
     with contextlib.suppress(ProcessLookupError, PermissionError):

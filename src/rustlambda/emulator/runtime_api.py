@@ -33,7 +33,6 @@ class ApiRequest:
         #: Trailer fields of a chunked body, names in lower case (after the body is complete).
         self.trailers: dict[str, str] = {}
         self.size = 0
-        self.overflow = False
         self._chunks: list[bytes] = []
         self._changed = asyncio.Event()
         self.complete = False
@@ -44,9 +43,7 @@ class ApiRequest:
 
     def _feed(self, data: bytes) -> None:
         self.size += len(data)
-        if self.size > _HARD_LIMIT:
-            self.overflow = True
-        else:
+        if self.size <= _HARD_LIMIT:  # past it only the size is kept, for the 413
             self._chunks.append(data)
         self._changed.set()
 
