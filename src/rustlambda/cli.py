@@ -412,6 +412,156 @@ def _print_body(body: bytes, output_format: str) -> None:
     click.echo(text)
 
 
+@cli.command("deploy")
+@click.argument("name", required=False)
+@click.option("--all", "deploy_all", is_flag=True, help="Deploy every built binary.")
+@click.option("-p", "--profile", help="AWS profile [default: boto3's chain, AWS_PROFILE].")
+@click.option("-r", "--region", help="AWS region [default: AWS_REGION or the profile's].")
+@click.option("--endpoint-url", help="AWS endpoint [default: AWS_ENDPOINT_URL or AWS's].")
+@click.option("--retry-attempts", type=click.IntRange(1, 20), help="Attempts per AWS call.")
+@click.option("-a", "--alias", help="Point this alias at the version (implies --publish).")
+@click.option("--publish", is_flag=True, default=None, help="Publish a version.")
+@click.option("--enable-function-url", is_flag=True, default=None, help="Enable the function URL.")
+@click.option(
+    "--disable-function-url", is_flag=True, default=None, help="Disable the function URL."
+)
+@click.option(
+    "--function-url-auth",
+    type=click.Choice(["NONE", "AWS_IAM"], case_sensitive=False),
+    help="The function URL's auth type [default: NONE, public].",
+)
+@click.option(
+    "--memory", "--memory-size", "memory", type=click.IntRange(128, 10240), help="Memory in MB."
+)
+@click.option("--timeout", type=click.IntRange(1, 900), help="Function timeout in seconds.")
+@click.option(
+    "--env-var",
+    "--env-vars",
+    "env_vars",
+    multiple=True,
+    help="KEY=VALUE for the function (repeatable, or KEY=VALUE,OTHER=VALUE).",
+)
+@click.option("--env-file", type=click.Path(path_type=Path), help="File of KEY=VALUE lines.")
+@click.option("--merge-env", is_flag=True, default=None, help="Keep variables set on Lambda.")
+@click.option("--tracing", type=click.Choice(["active", "passthrough"], case_sensitive=False))
+@click.option("--role", "--iam-role", "role", help="Execution role ARN (or name).")
+@click.option(
+    "--layer", "--layer-arn", "layers", multiple=True, help="Layer ARN (repeatable, or a,b)."
+)
+@click.option("--subnet-ids", help="Comma-separated VPC subnet IDs.")
+@click.option("--security-group-ids", help="Comma-separated VPC security group IDs.")
+@click.option("--ipv6-allowed-for-dual-stack", is_flag=True, default=None)
+@click.option("--runtime", help="provided.al2023 (default) or provided.al2.")
+@click.option("--description", help="The function's (or layer version's) description.")
+@click.option("--log-retention", type=click.IntRange(1, 3653), help="Days to keep the logs.")
+@click.option("--tag", "--tags", "tags", multiple=True, help="KEY=VALUE tag (repeatable).")
+@click.option("--s3-bucket", help="Upload the zip through this S3 bucket.")
+@click.option("--s3-key", help="The S3 key for the zip [default: the function's name].")
+@click.option("--extension", is_flag=True, default=None, help="Publish an extension as a layer.")
+@click.option("--internal", is_flag=True, default=None, help="The extension is internal.")
+@click.option("--compatible-runtimes", help="Comma-separated runtimes of the extension layer.")
+@click.option("-l", "--lambda-dir", type=click.Path(path_type=Path), help="Where builds are.")
+@click.option("--manifest-path", type=click.Path(path_type=Path), help="Path to Cargo.toml.")
+@click.option("--binary-name", help="The binary to deploy, when NAME is another name.")
+@click.option(
+    "--binary-path", type=click.Path(path_type=Path), help="A bootstrap or zip to deploy."
+)
+@click.option("--arm64", "arch", flag_value="arm64", help="Take the arm64 build.")
+@click.option("--x86-64", "arch", flag_value="x86_64", help="Take the x86_64 build.")
+@click.option(
+    "-i", "--include", "include", multiple=True, help="Extra file for the zip (repeatable)."
+)
+@click.option("--dry", "--dry-run", "dry_run", is_flag=True, default=None, help="Plan only.")
+@click.option(
+    "-o",
+    "--output-format",
+    type=click.Choice(["text", "json"], case_sensitive=False),
+    default="text",
+    help="text or json.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Same as --output-format json.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress messages.")
+def deploy_command(**kw: Any) -> None:
+    """Create or update functions (and extension layers) on AWS Lambda from the build."""
+    from .config import parse_env_vars
+    from .deploy import DeployOptions, deploy
+    from .deploy.settings import parse_tags
+    from .targets import Arch
+
+    def listed(value: str | None) -> tuple[str, ...] | None:
+        return None if value is None else tuple(v.strip() for v in value.split(",") if v.strip())
+
+    def joined(values: tuple[str, ...]) -> tuple[str, ...] | None:
+        return listed(",".join(values)) if values else None
+
+    options = DeployOptions(
+        name=kw["name"],
+        all=kw["deploy_all"],
+        manifest_path=kw["manifest_path"],
+        lambda_dir=kw["lambda_dir"],
+        binary_name=kw["binary_name"],
+        binary_path=kw["binary_path"],
+        arch=Arch(kw["arch"]) if kw["arch"] else None,
+        extension=kw["extension"],
+        internal=kw["internal"],
+        compatible_runtimes=listed(kw["compatible_runtimes"]),
+        include=kw["include"] or None,
+        runtime=kw["runtime"],
+        memory=kw["memory"],
+        timeout=kw["timeout"],
+        env=parse_env_vars(kw["env_vars"]) if kw["env_vars"] else None,
+        env_file=kw["env_file"],
+        merge_env=kw["merge_env"],
+        tracing=kw["tracing"],
+        role=kw["role"],
+        layers=joined(kw["layers"]),
+        subnet_ids=listed(kw["subnet_ids"]),
+        security_group_ids=listed(kw["security_group_ids"]),
+        ipv6_allowed_for_dual_stack=kw["ipv6_allowed_for_dual_stack"],
+        description=kw["description"],
+        log_retention=kw["log_retention"],
+        tags=parse_tags(kw["tags"]) if kw["tags"] else None,
+        publish=kw["publish"],
+        alias=kw["alias"],
+        enable_function_url=kw["enable_function_url"],
+        disable_function_url=kw["disable_function_url"],
+        function_url_auth=kw["function_url_auth"],
+        s3_bucket=kw["s3_bucket"],
+        s3_key=kw["s3_key"],
+        dry_run=kw["dry_run"],
+        profile=kw["profile"],
+        region=kw["region"],
+        endpoint_url=kw["endpoint_url"],
+        retry_attempts=kw["retry_attempts"],
+    )
+    err = Console(stderr=True, soft_wrap=True)
+    reporter = ConsoleReporter(err, verbose=False, quiet=kw["quiet"])
+    result = deploy(options, reporter=reporter)
+    if kw["as_json"] or kw["output_format"].lower() == "json":
+        click.echo(result.to_json())
+        return
+    for d in result.deployments:
+        click.echo(f"{d.name} ({d.kind}, {d.arch}): {d.status}" + (f"  {d.arn}" if d.arn else ""))
+        if result.dry_run:
+            for action in d.actions:
+                click.echo(f"  - {action}")
+            continue
+        if d.role_created:
+            click.echo(f"  role created: {d.role_created}")
+        if d.config_updated:
+            click.echo(f"  configuration updated: {', '.join(d.config_updated)}")
+        if d.kind == "function":
+            click.echo(f"  code: {'uploaded' if d.code_updated else 'unchanged'} ({d.sha256[:12]})")
+        if d.tags_updated:
+            click.echo(f"  tags updated: {', '.join(d.tags_updated)}")
+        if d.version:
+            click.echo(f"  version: {d.version}")
+        if d.alias:
+            click.echo(f"  alias: {d.alias}")
+        if d.url:
+            click.echo(f"  url: {d.url}")
+
+
 @cli.command("verify")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--runtime", help="provided.al2023 (default) or provided.al2.")

@@ -143,6 +143,24 @@ class InvokeRequestError(RustLambdaError):
     exit_code = 21
 
 
+class AwsCredentialsError(RustLambdaError):
+    """``rustlambda deploy`` has no AWS credentials, no region, or an unknown profile."""
+
+    exit_code = 22
+
+
+class DeployError(RustLambdaError):
+    """AWS refused or failed a deploy step; ``code`` is the AWS error code."""
+
+    exit_code = 23
+
+    def __init__(
+        self, message: str, fix: str = "", *, details: str = "", code: str | None = None
+    ) -> None:
+        super().__init__(message, fix, details=details)
+        self.code = code
+
+
 ALL_ERRORS: Sequence[type[RustLambdaError]] = (
     ConfigError,
     ManifestNotFoundError,
@@ -164,4 +182,6 @@ ALL_ERRORS: Sequence[type[RustLambdaError]] = (
     InvokeConnectionError,
     FunctionError,
     InvokeRequestError,
+    AwsCredentialsError,
+    DeployError,
 )

@@ -1,0 +1,209 @@
+"""Find what ``rustlambda build`` made, zip it reproducibly, verify it: all before any AWS call.
+
+A function's build is ``<lambda-dir>/<bin>/bootstrap`` (``<lambda-dir>/<arch>/<bin>/bootstrap``
+after a two-architecture build, ``<lambda-dir>/bootstrap`` when flattened); an extension's is
+``<lambda-dir>/extensions/<bin>``. The executable is zipped again with the same reproducible
+writer as ``build --output-format zip`` (same bytes for the same executable and includes); a zip
+given with ``--binary-path`` or left alone by the build is deployed as it is. The zip is written
+next to the executable (``bootstrap.zip``, ``extensions/<bin>.zip``: where ``build --output-format
+zip`` puts it), atomically.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..elf import read_elf
+from ..errors import ArtifactError, ConfigError
+from ..package import extension_zip_entries, function_zip_entries, include_entries, write_zip
+from ..targets import Arch, Runtime
+from ..verify import VerifyReport, verify_artifacts
+from .settings import DIRECT_UPLOAD_LIMIT, FunctionSettings
+
+
+@dataclass(frozen=True)
+class DeployPackage:
+    """The verified zip one function or extension is deployed from."""
+
+    binary: str
+    kind: str  # "function" | "extension"
+    source: Path  # the executable (or zip) that was found
+    zip_path: Path
+    size: int
+    sha256: str  # hex
+    arch: Arch  # read from the executable's ELF header
+    max_glibc: tuple[int, int] | None
+    verification: VerifyReport
+
+    @property
+    def code_sha256(self) -> str:
+        """Lambda's CodeSha256: the zip's SHA-256, base64."""
+        return base64.b64encode(bytes.fromhex(self.sha256)).decode()
+
+
+def candidates(
+    lambda_dir: Path, binary: str, *, extension: bool, flatten: str | None
+) -> list[tuple[Path, Arch | None]]:
+    """Every place a build of ``binary`` may be, with the architecture its folder names."""
+    places: list[tuple[Path, Arch | None]] = []
+    roots: list[tuple[Path, Arch | None]] = [(lambda_dir, None)]
+    roots += [(lambda_dir / arch.value, arch) for arch in Arch]
+    for root, arch in roots:
+        if extension:
+            places.append((root / "extensions" / binary, arch))
+        else:
+            places.append((root / binary / "bootstrap", arch))
+            if flatten == binary:
+                places.append((root / "bootstrap", arch))
+    found: list[tuple[Path, Arch | None]] = []
+    for path, arch in places:
+        zipped = path.with_name(f"{binary}.zip" if extension else "bootstrap.zip")
+        if path.is_file():
+            found.append((path, arch))
+        elif zipped.is_file():
+            found.append((zipped, arch))
+    return found
+
+
+def locate(
+    lambda_dir: Path,
+    binary: str,
+    *,
+    extension: bool,
+    flatten: str | None,
+    arch: Arch | None,
+) -> Path:
+    """The one build of ``binary`` to deploy, or a clear error.
+
+    Each build's architecture is read from its ELF header (the folder's name for a zip). Builds
+    of other architectures than ``arch`` are ignored; of the rest, several architectures are
+    ambiguous (an error asking for ``--arm64``/``--x86-64``), while several builds of one
+    architecture (a stale single-target layout next to a two-target one) resolve to the newest.
+    """
+    found = [
+        (path, _arch_of(path) or folder)
+        for path, folder in candidates(lambda_dir, binary, extension=extension, flatten=flatten)
+    ]
+    what = "extension" if extension else "function"
+    if arch is not None:
+        found = [(p, a) for p, a in found if a is arch or a is None]
+    if not found:
+        flag = " --extension" if extension else ""
+        target = f" --{arch.value.replace('_', '-')}" if arch else ""
+        raise ArtifactError(
+            f"no {arch.value + ' ' if arch else ''}build of the {what} {binary!r} in {lambda_dir}",
+            f"build it first: rustlambda build --release{flag}{target} --bin {binary} "
+            "(or pass --binary-path to the bootstrap or zip to deploy)",
+        )
+    archs = {a for _, a in found}
+    if len(archs) > 1:
+        listing = ", ".join(f"{p} ({a.value if a else 'unknown'})" for p, a in found)
+        raise ConfigError(
+            f"{binary!r} is built for more than one architecture: {listing}",
+            "pass --arm64 or --x86-64 to pick one, or --binary-path",
+        )
+    return max((p for p, _ in found), key=lambda p: p.stat().st_mtime_ns)
+
+
+def _arch_of(path: Path) -> Arch | None:
+    if path.suffix == ".zip":
+        return None
+    try:
+        return read_elf(path).arch
+    except ArtifactError:  # not an ELF: verification will say so
+        return None
+
+
+def package(
+    source: Path,
+    settings: FunctionSettings,
+    *,
+    include_root: Path,
+    arch: Arch | None,
+    environ: dict[str, str],
+) -> DeployPackage:
+    """Zip (unless ``source`` is a zip) and verify; refuse what Lambda would not run."""
+    kind = "extension" if settings.extension else "function"
+    if not source.is_file():
+        raise ArtifactError(f"{source} does not exist", "pass an existing bootstrap or zip")
+    if zipfile.is_zipfile(source):
+        zip_path = source
+        if settings.include:
+            raise ConfigError(
+                f"include only applies when rustlambda zips the executable, and {source} is "
+                "already a zip",
+                "deploy the executable instead, or drop --include",
+            )
+    else:
+        includes = include_entries(settings.include, include_root) if settings.include else []
+        if settings.extension:
+            entries = extension_zip_entries(
+                source, settings.binary, internal=settings.internal, includes=includes
+            )
+            zip_path = source.with_name(f"{settings.binary}.zip")
+        else:
+            entries = function_zip_entries(source, includes)
+            zip_path = source.with_name(f"{source.name}.zip")
+        zip_path = write_zip(zip_path, entries, environ=environ).path
+    report = verify_artifacts((zip_path,), runtime=_verify_runtime(settings), arch=arch)
+    report.raise_on_failure()
+    executables = [a for a in report.artifacts if a.arch is not None]
+    if not executables:  # verify passed without an executable: cannot happen, be loud anyway
+        raise ArtifactError(f"{zip_path} holds no Lambda executable", "rebuild it")
+    found_kinds = {a.kind for a in executables}
+    if found_kinds != {kind}:
+        other = found_kinds.pop()
+        raise ConfigError(
+            f"{source} is {'an' if other == 'extension' else 'a'} {other}, "
+            f"not {'an' if kind == 'extension' else 'a'} {kind}",
+            "pass --extension to deploy an extension as a layer"
+            if other == "extension"
+            else "drop --extension to deploy a function",
+        )
+    first = executables[0]
+    glibc = tuple(int(p) for p in first.max_glibc.split(".")) if first.max_glibc else None
+    size = zip_path.stat().st_size
+    if size > DIRECT_UPLOAD_LIMIT and settings.s3_bucket is None:
+        raise ConfigError(
+            f"{zip_path} is {size / 1024 / 1024:.1f} MB: over Lambda's 50 MB direct upload limit",
+            "pass --s3-bucket BUCKET (in the function's region) to upload it through S3",
+        )
+    return DeployPackage(
+        binary=settings.binary,
+        kind=kind,
+        source=source,
+        zip_path=zip_path,
+        size=size,
+        sha256=_sha256(zip_path),
+        arch=Arch(first.arch),
+        max_glibc=(glibc[0], glibc[1]) if glibc and len(glibc) >= 2 else None,
+        verification=report,
+    )
+
+
+def _verify_runtime(settings: FunctionSettings) -> Runtime:
+    if not settings.extension:
+        return Runtime.parse(settings.runtime)
+    provided = [r for r in Runtime if r.value in (settings.compatible_runtimes or ())]
+    # the oldest glibc among the runtimes the layer claims to work on
+    return min(provided, key=lambda r: r.glibc, default=Runtime.AL2023)
+
+
+def layer_runtimes(package: DeployPackage, settings: FunctionSettings) -> tuple[str, ...]:
+    """Compatible runtimes: as given, else every OS-only runtime whose glibc runs the executable."""
+    if settings.compatible_runtimes:
+        return settings.compatible_runtimes
+    needed = package.max_glibc
+    return tuple(r.value for r in Runtime if needed is None or needed <= r.glibc)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -1,0 +1,62 @@
+"""What a deploy did (or, with ``dry_run``, would do), for the CLI's text and JSON output."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """One function or extension layer.
+
+    ``status``: functions ``created`` / ``updated`` (configuration, code or tags) /
+    ``unchanged``; extensions ``published`` / ``unchanged``; with a dry run, ``planned``.
+    """
+
+    name: str
+    kind: str  # "function" | "extension"
+    arch: str
+    zip_path: str
+    size: int
+    sha256: str  # hex
+    status: str
+    arn: str | None = None
+    config_updated: tuple[str, ...] = ()
+    code_updated: bool = False
+    tags_updated: tuple[str, ...] = ()
+    #: The published function version, or the layer version number.
+    version: str | None = None
+    alias: str | None = None
+    alias_arn: str | None = None
+    url: str | None = None
+    role_created: str | None = None
+    compatible_runtimes: tuple[str, ...] = ()
+    #: What the plan said to do, in words (the whole output of a dry run).
+    actions: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        for key in ("config_updated", "tags_updated", "compatible_runtimes", "actions"):
+            data[key] = list(data[key])
+        return data
+
+
+@dataclass(frozen=True)
+class DeployResult:
+    deployments: tuple[Deployment, ...]
+    dry_run: bool = False
+    region: str | None = None
+    warnings: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "dry_run": self.dry_run,
+            "region": self.region,
+            "deployments": [d.to_dict() for d in self.deployments],
+            "warnings": list(self.warnings),
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
