@@ -24,6 +24,7 @@ from rustlambda.deploy.settings import (
     parse_tags,
     resolve_function,
 )
+from rustlambda.elf import read_elf
 from rustlambda.errors import ArtifactError, AwsCredentialsError, ConfigError, DeployError
 from rustlambda.project import BinTarget, Package, Workspace
 from rustlambda.targets import Arch
@@ -202,7 +203,7 @@ def test_locate_prefers_the_newest_build_of_the_asked_architecture(tmp_path: Pat
         path.parent.mkdir(parents=True)
         path.write_bytes(REAL_ELF)  # this host's architecture (x86_64 in CI)
         os.utime(path, (mtime, mtime))
-    host = artifacts.read_elf(new).arch
+    host = read_elf(new).arch
     assert artifacts.locate(tmp_path, "hello", extension=False, flatten=None, arch=None) == new
     os.utime(old, (3_000_000, 3_000_000))
     assert artifacts.locate(tmp_path, "hello", extension=False, flatten=None, arch=host) == old
