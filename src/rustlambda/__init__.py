@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from .build import Artifact, BuildPlan, BuildResult, build, plan_build
 from .config import BuildOptions, Compiler, CompilerSettings, OutputFormat
+from .deploy import DeployOptions, DeployResult, deploy
 from .errors import RustLambdaError
 from .reporting import Reporter
 from .targets import Arch, Runtime, Target
@@ -23,6 +24,8 @@ __all__ = [
     "BuildResult",
     "Compiler",
     "CompilerSettings",
+    "DeployOptions",
+    "DeployResult",
     "OutputFormat",
     "Reporter",
     "Runtime",
@@ -31,6 +34,7 @@ __all__ = [
     "VerifyReport",
     "__version__",
     "build",
+    "deploy",
     "plan_build",
     "verify_artifacts",
     "verify_path",

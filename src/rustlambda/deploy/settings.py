@@ -79,7 +79,9 @@ class DeployOptions:
     region: str | None = None
     endpoint_url: str | None = None
     retry_attempts: int | None = None
-    #: The process environment to use instead of ``os.environ`` (never modified).
+    #: The environment cargo, zipping and ``AWS_REGION`` are read from instead of ``os.environ``
+    #: (never modified). boto3 reads its own variables (credentials, profile, endpoint) from the
+    #: process environment; pass a ``session`` to `deploy` to choose them in code.
     environ: Mapping[str, str] | None = None
 
 
