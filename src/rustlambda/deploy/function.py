@@ -394,12 +394,12 @@ def _ensure_role(aws: Aws, name: str, reporter: Reporter) -> tuple[str, bool]:
     return role, True
 
 
-def _code(aws: Aws, plan: FunctionPlan, done: list[str]) -> dict[str, Any]:
-    s = plan.settings
+def code_source(aws: Aws, s: FunctionSettings, package: DeployPackage) -> dict[str, Any]:
+    """The ``Code``/``Content`` of a request: the zip's bytes, or its S3 copy (uploaded now)."""
     if s.s3_bucket is None:
-        return {"ZipFile": plan.package.zip_path.read_bytes()}
+        return {"ZipFile": package.zip_path.read_bytes()}
     key = s3_key(s)
-    with plan.package.zip_path.open("rb") as body:
+    with package.zip_path.open("rb") as body:
         call(
             "PutObject",
             f"s3://{s.s3_bucket}/{key}",
@@ -408,8 +408,14 @@ def _code(aws: Aws, plan: FunctionPlan, done: list[str]) -> dict[str, Any]:
             Key=key,
             Body=body,
         )
-    done.append(f"uploaded s3://{s.s3_bucket}/{key}")
     return {"S3Bucket": s.s3_bucket, "S3Key": key}
+
+
+def _code(aws: Aws, plan: FunctionPlan, done: list[str]) -> dict[str, Any]:
+    code = code_source(aws, plan.settings, plan.package)
+    if "S3Key" in code:
+        done.append(f"uploaded s3://{code['S3Bucket']}/{code['S3Key']}")
+    return code
 
 
 def _role_not_ready(exc: BaseException) -> bool:

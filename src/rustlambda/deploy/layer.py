@@ -9,7 +9,7 @@ from typing import Any
 from ..reporting import Reporter
 from .artifacts import DeployPackage, layer_runtimes
 from .aws import Aws, call, get_or_none
-from .function import s3_key
+from .function import code_source, s3_key
 from .result import Deployment
 from .settings import FunctionSettings
 
@@ -70,20 +70,7 @@ def apply_layer(aws: Aws, plan: LayerPlan, reporter: Reporter) -> Deployment:
     arn = plan.newest.get("LayerVersionArn") if plan.newest else None
     version = plan.newest_version
     if plan.publish:
-        if s.s3_bucket:
-            key = s3_key(s)
-            with package.zip_path.open("rb") as body:
-                call(
-                    "PutObject",
-                    f"s3://{s.s3_bucket}/{key}",
-                    aws.s3.put_object,
-                    Bucket=s.s3_bucket,
-                    Key=key,
-                    Body=body,
-                )
-            content: dict[str, Any] = {"S3Bucket": s.s3_bucket, "S3Key": key}
-        else:
-            content = {"ZipFile": package.zip_path.read_bytes()}
+        content = code_source(aws, s, package)
         reporter.info(f"publishing layer {s.name} ({package.arch.value})")
         params: dict[str, Any] = {
             "LayerName": s.name,
