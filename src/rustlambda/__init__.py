@@ -1,19 +1,64 @@
 """rustlambda: build, package, verify, run and deploy Rust AWS Lambda functions.
 
 The public API. Fronts (the CLI, the CDK constructs, deploy) call these; nothing here prints.
+Names are imported on first use (PEP 562), so ``rustlambda --version`` and the CLI's start-up
+do not pay for modules a command does not need.
 """
 
 from __future__ import annotations
 
-from .build import Artifact, BuildPlan, BuildResult, build, plan_build
-from .config import BuildOptions, Compiler, CompilerSettings, OutputFormat
-from .deploy import DeployOptions, DeployResult, deploy
-from .errors import RustLambdaError
-from .reporting import Reporter
-from .targets import Arch, Runtime, Target
-from .verify import ArtifactReport, VerifyReport, verify_artifacts, verify_path
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+#: Public name → the module that defines it.
+_EXPORTS = {
+    "Arch": ".targets",
+    "Artifact": ".build",
+    "ArtifactReport": ".verify",
+    "BuildOptions": ".config",
+    "BuildPlan": ".build",
+    "BuildResult": ".build",
+    "Compiler": ".config",
+    "CompilerSettings": ".config",
+    "DeployOptions": ".deploy",
+    "DeployResult": ".deploy",
+    "OutputFormat": ".config",
+    "Reporter": ".reporting",
+    "Runtime": ".targets",
+    "RustLambdaError": ".errors",
+    "Target": ".targets",
+    "VerifyReport": ".verify",
+    "build": ".build",
+    "deploy": ".deploy",
+    "plan_build": ".build",
+    "verify_artifacts": ".verify",
+    "verify_path": ".verify",
+}
+
+if TYPE_CHECKING:
+    from .build import Artifact, BuildPlan, BuildResult, build, plan_build
+    from .config import BuildOptions, Compiler, CompilerSettings, OutputFormat
+    from .deploy import DeployOptions, DeployResult, deploy
+    from .errors import RustLambdaError
+    from .reporting import Reporter
+    from .targets import Arch, Runtime, Target
+    from .verify import ArtifactReport, VerifyReport, verify_artifacts, verify_path
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'rustlambda' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])
+
 
 __all__ = [
     "Arch",

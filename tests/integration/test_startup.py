@@ -1,0 +1,27 @@
+"""The CLI starts without importing what a command does not need (bench/ measures the time)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+
+def test_version_imports_no_build_verify_or_boto3() -> None:
+    probe = (
+        "import sys; from rustlambda.cli import main; code = main(['--version']); "
+        "heavy = ['rustlambda.build', 'rustlambda.verify', 'elftools', 'boto3', 'aiohttp']; "
+        "print(sorted(m for m in heavy if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    lines = done.stdout.strip().splitlines()
+    assert lines[0].startswith("rustlambda, version")
+    assert lines[-1] == "[]"
+
+
+def test_public_api_names_resolve() -> None:
+    import rustlambda
+
+    for name in rustlambda.__all__:
+        assert getattr(rustlambda, name) is not None, name
