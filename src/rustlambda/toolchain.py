@@ -63,6 +63,12 @@ def find_zig(env: Mapping[str, str]) -> Path:
     )
 
 
+def zig_from_wheel(zig: Path) -> bool:
+    """Whether ``zig`` is the ziglang wheel's, installed for this Python."""
+    spec = importlib.util.find_spec("ziglang")
+    return spec is not None and spec.origin is not None and zig.parent == Path(spec.origin).parent
+
+
 def find_cargo_zigbuild(env: Mapping[str, str]) -> str:
     """cargo-zigbuild installed next to this Python (our dependency), else on PATH."""
     for name in ("cargo-zigbuild", "cargo-zigbuild.exe"):

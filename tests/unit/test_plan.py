@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+import sys
 from pathlib import Path
 
 import pytest
@@ -74,6 +75,10 @@ def test_zig_both_architectures_in_one_command_pinned_to_the_runtime(project: Pr
     import ziglang
 
     assert Path(plan.env["CARGO_ZIGBUILD_ZIG_PATH"]).parent == Path(ziglang.__file__).parent
+    # cargo-zigbuild runs our zig directly, not `python3 -m ziglang` of whatever python3 is first
+    # on PATH (a process start per zig call, and maybe another zig)
+    assert plan.env["CARGO_ZIGBUILD_ZIG_COMMAND"] == plan.env["CARGO_ZIGBUILD_ZIG_PATH"]
+    assert plan.env["CARGO_ZIGBUILD_PYTHON_PATH"] == sys.executable
     configs = flag_values(plan.argv, "--config")
     assert 'profile.release.lto="thin"' in configs
     assert 'target.aarch64-unknown-linux-gnu.rustflags=["-C", "target-cpu=neoverse-n1"]' in configs
