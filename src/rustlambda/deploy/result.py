@@ -12,7 +12,8 @@ class Deployment:
     """One function or extension layer.
 
     ``status``: functions ``created`` / ``updated`` (configuration, code or tags) /
-    ``unchanged``; extensions ``published`` / ``unchanged``; with a dry run, ``planned``.
+    ``unchanged``; extensions ``published`` / ``unchanged``; with a dry run ``would create`` /
+    ``would update`` / ``would publish`` / ``unchanged``.
     """
 
     name: str
