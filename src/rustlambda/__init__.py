@@ -8,6 +8,8 @@ do not pay for modules a command does not need.
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
@@ -45,6 +47,20 @@ if TYPE_CHECKING:
     from .reporting import Reporter
     from .targets import Arch, Runtime, Target
     from .verify import ArtifactReport, VerifyReport, verify_artifacts, verify_path
+
+
+class _Package(types.ModuleType):
+    """``build`` and ``deploy`` name both a submodule and the function the API exports; importing
+    the submodule would make ``rustlambda.build`` the module. Keep the function, as the eager
+    ``from .build import build`` did (the submodules stay importable through sys.modules)."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in ("build", "deploy") and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 def __getattr__(name: str) -> Any:

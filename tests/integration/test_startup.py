@@ -25,3 +25,14 @@ def test_public_api_names_resolve() -> None:
 
     for name in rustlambda.__all__:
         assert getattr(rustlambda, name) is not None, name
+
+
+def test_build_and_deploy_are_the_functions_even_after_their_modules_load() -> None:
+    probe = (
+        "import rustlambda.build, rustlambda.deploy, rustlambda, inspect; "
+        "print(inspect.isfunction(rustlambda.build), inspect.isfunction(rustlambda.deploy))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.split() == ["True", "True"]

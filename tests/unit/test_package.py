@@ -546,3 +546,42 @@ def test_source_replaced_by_a_fifo_is_refused_without_hanging(tmp_path: Path) ->
 
 
 # --- sizes ---------------------------------------------------------------------------------
+
+
+# --- an unchanged zip is kept, not deflated again -------------------------------------------
+def test_unchanged_zip_is_kept_and_any_change_rewrites_it(project: Path, tmp_path: Path) -> None:
+    dest = tmp_path / "bootstrap.zip"
+    first = package(project, dest, "config")
+    stamp = dest.stat()
+    again = package(project, dest, "config")
+    assert again == first
+    assert (dest.stat().st_ino, dest.stat().st_mtime_ns) == (stamp.st_ino, stamp.st_mtime_ns)
+
+    # same size, different content: compared byte for byte, so rewritten
+    script = project / "config" / "run.sh"
+    script.write_bytes(script.read_bytes().replace(b"hi", b"ho"))
+    changed = package(project, dest, "config")
+    assert changed != first
+    with zipfile.ZipFile(dest) as archive:
+        assert archive.read("config/run.sh").endswith(b"echo ho\n")
+
+    # the exec bit is part of the entry: rewritten
+    os.chmod(script, 0o644)
+    assert modes(dest)["config/run.sh"] == 0o100755
+    package(project, dest, "config")
+    assert modes(dest)["config/run.sh"] == 0o100644
+
+    # a different timestamp (SOURCE_DATE_EPOCH) or entry list: rewritten
+    before = dest.read_bytes()
+    assert package(project, dest, "config", environ={"SOURCE_DATE_EPOCH": "1700000000"}) != before
+    assert package(project, dest) != package(project, dest, "config")
+
+
+def test_a_zip_from_another_writer_is_replaced(project: Path, tmp_path: Path) -> None:
+    dest = tmp_path / "bootstrap.zip"
+    expected = package(project, tmp_path / "reference.zip")
+    with zipfile.ZipFile(dest, "w") as archive:  # same entry, but not written by rustlambda
+        archive.writestr("bootstrap", ELF)
+    assert package(project, dest) == expected
+    dest.write_bytes(b"not a zip")
+    assert package(project, dest) == expected

@@ -19,10 +19,16 @@ from pathlib import Path
 
 from ..elf import read_elf
 from ..errors import ArtifactError, ConfigError
-from ..package import extension_zip_entries, function_zip_entries, include_entries, write_zip
+from ..package import (
+    DIRECT_UPLOAD_LIMIT,
+    extension_zip_entries,
+    function_zip_entries,
+    include_entries,
+    write_zip,
+)
 from ..targets import Arch, Runtime
 from ..verify import VerifyReport, verify_artifacts
-from .settings import DIRECT_UPLOAD_LIMIT, FunctionSettings
+from .settings import FunctionSettings
 
 
 @dataclass(frozen=True)

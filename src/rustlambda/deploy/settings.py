@@ -23,8 +23,6 @@ from ..project import BinTarget, Workspace
 from ..targets import Arch
 
 DEFAULT_RUNTIME = "provided.al2023"
-#: Direct uploads (CreateFunction/UpdateFunctionCode ``ZipFile``) are limited to 50 MB.
-DIRECT_UPLOAD_LIMIT = 50 * 1024 * 1024
 
 
 @dataclass(frozen=True)
