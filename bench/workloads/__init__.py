@@ -1,0 +1,1 @@
+"""The seven workloads; each module has run(ctx) -> Section."""

