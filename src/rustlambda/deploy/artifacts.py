@@ -137,7 +137,7 @@ def package(
     if not source.is_file():
         raise ArtifactError(f"{source} does not exist", "pass an existing bootstrap or zip")
     if zipfile.is_zipfile(source):
-        zip_path = source
+        zip_path, digest = source, _sha256(source)
         if settings.include:
             raise ConfigError(
                 f"include only applies when rustlambda zips the executable, and {source} is "
@@ -154,7 +154,8 @@ def package(
         else:
             entries = function_zip_entries(source, includes)
             zip_path = source.with_name(f"{source.name}.zip")
-        zip_path = write_zip(zip_path, entries, environ=environ).path
+        written = write_zip(zip_path, entries, environ=environ)
+        zip_path, digest = written.path, written.sha256
     report = verify_artifacts((zip_path,), runtime=_verify_runtime(settings), arch=arch)
     report.raise_on_failure()
     executables = [a for a in report.artifacts if a.arch is not None]
@@ -184,7 +185,7 @@ def package(
         source=source,
         zip_path=zip_path,
         size=size,
-        sha256=_sha256(zip_path),
+        sha256=digest,
         arch=Arch(first.arch),
         max_glibc=(glibc[0], glibc[1]) if glibc and len(glibc) >= 2 else None,
         verification=report,
