@@ -235,27 +235,34 @@ export interface RustAsset {
   readonly project: RustProject;
 }
 
-/** The asset of one binary (a function's bootstrap, or an extension's `extensions/<name>`). */
+/** What the construct asks for. */
+export interface RustAssetProps {
+  readonly entry?: string;
+  readonly binaryName?: string;
+  readonly projectRoot?: string;
+  readonly runtime: LambdaRuntimeName;
+  readonly architecture: Architecture;
+  readonly bundling: BundlingOptions;
+  /** An extension's binary goes to `extensions/<name>`, a function's to `bootstrap`. */
+  readonly extension: boolean;
+}
+
+/** The asset of one binary: the project resolved, bundled locally or in Docker. */
 export function rustAsset(
   scope: IConstruct,
   id: string,
   what: string,
-  props: {
-    entry?: string;
-    binaryName?: string;
-    projectRoot?: string;
-    runtime: LambdaRuntimeName;
-    architecture: Architecture;
-    bundling: BundlingOptions;
-    extension: boolean;
-  },
+  props: RustAssetProps,
 ): RustAsset {
-  const { bundling, architecture } = props;
+  const { bundling } = props;
   const env: Env = { ...process.env, ...bundling.environment };
   const shared = sharedBuildsOf(scope);
-  const projects = new Projects(env, shared.workspaces);
-  const project = resolveProject({ id, what, ...props, projects });
-  const target = targetOf(architecture, bundling.target, what);
+  const project = resolveProject({
+    id,
+    what,
+    ...props,
+    projects: new Projects(env, shared.workspaces),
+  });
   const projectRoot = props.projectRoot ? path.resolve(props.projectRoot) : project.root;
   const rootInProject = path.relative(projectRoot, project.root);
   if (rootInProject.startsWith('..') || path.isAbsolute(rootInProject)) {
@@ -264,6 +271,30 @@ export function rustAsset(
       'drop projectRoot (the workspace root is the default), or pass a directory above it',
     );
   }
+  const cdkBundling = cdkBundlingOptions(shared, project, rootInProject, props, env, what);
+  const targetInProject = path.relative(projectRoot, project.targetDirectory);
+  const code = Code.fromAsset(projectRoot, {
+    assetHashType:
+      bundling.assetHashType ?? (bundling.assetHash ? AssetHashType.CUSTOM : AssetHashType.OUTPUT),
+    assetHash: bundling.assetHash,
+    bundling: cdkBundling,
+    // a SOURCE hash must not change with every build
+    exclude: targetInProject.startsWith('..') ? undefined : [targetInProject],
+  });
+  return { code, bundling: cdkBundling, project };
+}
+
+/** The bundling options CDK receives: Docker's image, command and options, and local bundling. */
+function cdkBundlingOptions(
+  shared: SharedBuilds,
+  project: RustProject,
+  rootInProject: string,
+  props: RustAssetProps,
+  env: Env,
+  what: string,
+): CdkBundlingOptions {
+  const { bundling, architecture } = props;
+  const target = targetOf(architecture, bundling.target, what);
   const request: Omit<BuildRequest, 'lambdaDir'> = {
     manifest: path.join(project.root, 'Cargo.toml'),
     target,
@@ -292,7 +323,7 @@ export function rustAsset(
     rustlambdaSpec: bundling.buildArgs?.RUSTLAMBDA_SPEC ?? DEFAULT_RUSTLAMBDA_SPEC,
     what,
   });
-  const cdkBundling: CdkBundlingOptions = {
+  return {
     image: bundling.dockerImage ?? defaultBundlingImage(bundling.buildArgs, platform),
     command: bundling.command ?? ['bash', '-c', script],
     entrypoint: bundling.entrypoint,
@@ -310,14 +341,4 @@ export function rustAsset(
       ? undefined
       : new LocalBundling({ shared, project, destination, key, argv, target, bundling, env, what }),
   };
-  const targetInProject = path.relative(projectRoot, project.targetDirectory);
-  const code = Code.fromAsset(projectRoot, {
-    assetHashType:
-      bundling.assetHashType ?? (bundling.assetHash ? AssetHashType.CUSTOM : AssetHashType.OUTPUT),
-    assetHash: bundling.assetHash,
-    bundling: cdkBundling,
-    // a SOURCE hash must not change with every build
-    exclude: targetInProject.startsWith('..') ? undefined : [targetInProject],
-  });
-  return { code, bundling: cdkBundling, project };
 }

@@ -179,6 +179,23 @@ test('dockerImage and command replace the defaults; local bundling stays when no
   assert.ok(fn.bundlingOptions.local);
 });
 
+test('no cargo here: binaryName is needed, the workspace root found by its [workspace]', () => {
+  const root = workspace();
+  withEnv({ CARGO: undefined, PATH: tempDir() }, () => {
+    const ext = new RustExtension(skippedStack(), 'E', {
+      entry: path.join(root, 'ext'),
+      binaryName: 'probe',
+      bundling: { forceDockerBundling: true },
+    });
+    assert.equal(ext.bundlingOptions.workingDirectory, '/asset-input');
+    assert.ok(script(ext).includes(' --manifest-path /asset-input/Cargo.toml '));
+    assert.throws(
+      () => new RustFunction(skippedStack(), 'F', { entry: path.join(root, 'greet') }),
+      /binaryName is needed when cargo is not installed here/,
+    );
+  });
+});
+
 test('the docker commands CDK runs for forced Docker bundling (fake docker CLI)', () => {
   const dir = tempDir();
   const log = path.join(dir, 'docker.log');
