@@ -10,7 +10,6 @@ With several targets each architecture gets its own tree: ``<lambda-dir>/<arch>/
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import tempfile
@@ -43,6 +42,7 @@ from .reporting import LoggingReporter, Reporter
 from .targets import Arch, Runtime, Target, default_target
 from .toolchain import Toolchain, ensure_target_std, find_toolchain
 from .util.cmd import CommandRunner, SubprocessRunner
+from .util.hashing import digest_stream
 from .verify import ArtifactReport, VerifyReport, verify_artifacts
 
 
@@ -428,15 +428,10 @@ def _diagnostics(lines: list[str], limit: int = 200) -> str:
 def _install(output: PlannedOutput, plan: BuildPlan) -> Artifact:
     """Copy (never move: cargo must stay fresh) to a temp file, then rename into place."""
     output.dest.parent.mkdir(parents=True, exist_ok=True)
-    digest = hashlib.sha256()
-    size = 0
     fd, tmp_name = tempfile.mkstemp(prefix=".bootstrap-", dir=output.dest.parent)
     try:
         with os.fdopen(fd, "wb") as out, output.source.open("rb") as src:
-            while chunk := src.read(1 << 20):
-                digest.update(chunk)
-                out.write(chunk)
-                size += len(chunk)
+            copied = digest_stream(src, copy_to=out)
         os.chmod(tmp_name, 0o755)
         os.replace(tmp_name, output.dest)
     except BaseException:
@@ -450,8 +445,8 @@ def _install(output: PlannedOutput, plan: BuildPlan) -> Artifact:
         target=str(output.target),
         arch=output.target.arch.value,
         path=output.dest,
-        size=size,
-        sha256=digest.hexdigest(),
+        size=copied.size,
+        sha256=copied.sha256,
         env=dict(function.env) if function else {},
         include=function.include if function else (),
     )

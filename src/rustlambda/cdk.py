@@ -201,8 +201,6 @@ class _SharedBuilds(Construct):
         self.results: dict[_BuildKey, BuildResult | RustLambdaError] = {}
         self.projects: dict[Path, _Project] = {}
         self.reporter: Reporter = LoggingReporter()
-        #: Every cargo build this app ran (for inspection and tests).
-        self.builds: list[BuildResult] = []
 
     @classmethod
     def of(cls, scope: Construct) -> _SharedBuilds:
@@ -243,7 +241,6 @@ class _SharedBuilds(Construct):
             self.results[key] = exc
             raise
         self.results[key] = result
-        self.builds.append(result)
         return result
 
 
@@ -653,11 +650,6 @@ class RustExtension(lambda_.LayerVersion):
         super().__init__(scope, construct_id, code=asset.code, **layer_props)
         self.binary_name = asset.binary
         self.bundling_options = asset.bundling
-
-
-def shared_builds(scope: Construct) -> list[BuildResult]:
-    """The cargo builds the app of ``scope`` has run so far (one per workspace and target)."""
-    return list(_SharedBuilds.of(scope).builds)
 
 
 def _fingerprint(options: BuildOptions, environment: Mapping[str, str]) -> str:

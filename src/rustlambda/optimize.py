@@ -113,10 +113,6 @@ def _strip_native(flags: Sequence[str]) -> tuple[list[str], bool, bool]:
     return out, removed, has_cpu
 
 
-def _triple_env(triple: str) -> str:
-    return triple.upper().replace("-", "_")
-
-
 def plan_overrides(
     *,
     optimize: bool,
@@ -174,7 +170,7 @@ def plan_overrides(
         for table in file_tables:
             value = _get(table, "target", target.triple, "rustflags")
             target_flags += value.split() if isinstance(value, str) else list(value or [])
-        env_var = f"CARGO_TARGET_{_triple_env(target.triple)}_RUSTFLAGS"
+        env_var = f"CARGO_TARGET_{target.env_name}_RUSTFLAGS"
         if env_var in environ:
             target_flags += environ[env_var].split()
         wanted_cpu = target.arch.target_cpu if optimize else BASELINE_CPU[target.arch]

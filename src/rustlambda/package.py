@@ -47,7 +47,6 @@ is walked) unless they point outside the project or back into a directory being 
 from __future__ import annotations
 
 import errno
-import hashlib
 import os
 import shutil
 import stat
@@ -61,6 +60,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from .errors import ArtifactError, ConfigError, IncludeError
+from .util.hashing import digest_file
 
 MB = 1024 * 1024
 #: Lambda's limit for a zip uploaded directly (CreateFunction/UpdateFunctionCode ZipFile).
@@ -384,14 +384,14 @@ def write_zip(dest: Path, entries: Sequence[ZipEntry], *, environ: Mapping[str, 
                     unzipped += _write_entry(archive, entry, date_time, dest)
                 archive.comment = ZIP_COMMENT
             os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide the zip from other users
-            size, sha256 = _digest(tmp)
+            written = digest_file(tmp)
             os.replace(tmp, dest)
         except OSError as exc:
             raise _write_error(dest, exc) from exc
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    return ZipResult(dest, size, unzipped, sha256, tuple(e.arcname for e in layout))
+    return ZipResult(dest, written.size, unzipped, written.sha256, tuple(e.arcname for e in layout))
 
 
 def _unchanged(dest: Path, layout: Sequence[ZipEntry], date_time: _DateTime) -> ZipResult | None:
@@ -422,10 +422,10 @@ def _unchanged(dest: Path, layout: Sequence[ZipEntry], date_time: _DateTime) -> 
                 ):
                     return None
                 unzipped += info.file_size
-        size, sha256 = _digest(dest)
+        kept = digest_file(dest)
     except (OSError, zipfile.BadZipFile, ValueError, EOFError, zlib.error):
         return None
-    return ZipResult(dest, size, unzipped, sha256, tuple(e.arcname for e in layout))
+    return ZipResult(dest, kept.size, unzipped, kept.sha256, tuple(e.arcname for e in layout))
 
 
 def _same_content(archive: zipfile.ZipFile, info: zipfile.ZipInfo, source: Path) -> bool:
@@ -479,16 +479,6 @@ def _write_entry(
         with archive.open(info, "w") as out:
             shutil.copyfileobj(source, out, _CHUNK)
     return info.file_size
-
-
-def _digest(path: Path) -> tuple[int, str]:
-    digest = hashlib.sha256()
-    size = 0
-    with path.open("rb") as stream:
-        while chunk := stream.read(_CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-    return size, digest.hexdigest()
 
 
 def _write_error(dest: Path, exc: OSError) -> ArtifactError:

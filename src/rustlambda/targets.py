@@ -70,6 +70,11 @@ class Target:
         """The rustc triple, without any glibc suffix (what cargo names its target dir)."""
         return f"{self.arch.rust_arch}-unknown-linux-{self.libc}"
 
+    @property
+    def env_name(self) -> str:
+        """The triple as cargo spells it in variable names (``CARGO_TARGET_<NAME>_LINKER``)."""
+        return self.triple.upper().replace("-", "_")
+
     def zig_triple(self, runtime: Runtime) -> str:
         """The cargo-zigbuild triple: gnu targets pinned to the runtime's glibc unless explicit."""
         if self.libc != "gnu":

@@ -58,7 +58,6 @@ A path that does not exist, or holds no artifact, raises `ArtifactError` (exit 1
 
 from __future__ import annotations
 
-import hashlib
 import json
 import stat
 import tempfile
@@ -75,6 +74,7 @@ from .errors import ArtifactError, VerifyError
 from .package import DIRECT_UPLOAD_LIMIT
 from .package import UNZIPPED_LIMIT as UNZIPPED_CODE_LIMIT
 from .targets import Arch, Runtime, version_str
+from .util.hashing import digest_stream
 
 ZIPPED_LIMIT = DIRECT_UPLOAD_LIMIT
 UNZIPPED_LIMIT = UNZIPPED_CODE_LIMIT
@@ -507,11 +507,7 @@ def _empty_report(
 
 
 def _verify_executable(exe: _Executable, stream: IO[bytes], runtime: Runtime) -> ArtifactReport:
-    digest = hashlib.sha256()
-    size = 0
-    while chunk := stream.read(_CHUNK):
-        digest.update(chunk)
-        size += len(chunk)
+    digest = digest_stream(stream)
     stream.seek(0)
     findings = list(exe.extra)
     info: ElfInfo | None = None
@@ -549,8 +545,8 @@ def _verify_executable(exe: _Executable, stream: IO[bytes], runtime: Runtime) ->
         interpreter=info.interpreter if info is not None else None,
         max_glibc=version_str(max_glibc) if max_glibc else None,
         needed=info.needed if info is not None else (),
-        size=size,
-        sha256=digest.hexdigest(),
+        size=digest.size,
+        sha256=digest.sha256,
         findings=tuple(sorted(findings, key=lambda f: _ORDER.index(f.check))),
     )
 

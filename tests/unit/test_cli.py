@@ -191,8 +191,8 @@ def test_version() -> None:
 
 
 def test_exit_codes_are_distinct() -> None:
-    from rustlambda.errors import ALL_ERRORS
+    from rustlambda.errors import error_classes
 
-    codes = [e.exit_code for e in ALL_ERRORS]
+    codes = [e.exit_code for e in error_classes()]
     assert len(set(codes)) == len(codes)
     assert os.EX_OK not in codes

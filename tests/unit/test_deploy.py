@@ -344,7 +344,6 @@ def _stubbed(tmp_path: Path) -> tuple[Aws, Stubber, function.FunctionPlan]:
         settings=s,
         package=package,
         current=None,
-        current_tags={},
         role=s.role,
         role_name="rustlambda-hello",
         config=function.desired_config(s, s.role, None),

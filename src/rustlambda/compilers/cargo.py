@@ -13,7 +13,7 @@ from . import Invocation
 
 
 def linker_env_var(target: Target) -> str:
-    return f"CARGO_TARGET_{target.triple.upper().replace('-', '_')}_LINKER"
+    return f"CARGO_TARGET_{target.env_name}_LINKER"
 
 
 def default_linker(target: Target) -> str:

@@ -93,8 +93,7 @@ def deploy(
         except DeployError as exc:
             if results:
                 finished = ", ".join(f"{d.name} ({d.status})" for d in results)
-                exc.message += f"; deployed before it: {finished}"
-                exc.args = (exc.message,)
+                exc.add_context(f"; deployed before it: {finished}")
             raise
     region = next(iter(sessions.values())).region if sessions else None
     return DeployResult(tuple(results), dry_run=dry_run, region=region, warnings=tuple(warnings))

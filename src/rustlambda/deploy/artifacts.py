@@ -12,7 +12,6 @@ zip`` puts it), atomically.
 from __future__ import annotations
 
 import base64
-import hashlib
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +26,7 @@ from ..package import (
     write_zip,
 )
 from ..targets import Arch, Runtime
+from ..util.hashing import digest_file
 from ..verify import VerifyReport, verify_artifacts
 from .settings import FunctionSettings
 
@@ -137,7 +137,7 @@ def package(
     if not source.is_file():
         raise ArtifactError(f"{source} does not exist", "pass an existing bootstrap or zip")
     if zipfile.is_zipfile(source):
-        zip_path, digest = source, _sha256(source)
+        zip_path, digest = source, digest_file(source).sha256
         if settings.include:
             raise ConfigError(
                 f"include only applies when rustlambda zips the executable, and {source} is "
@@ -206,11 +206,3 @@ def layer_runtimes(package: DeployPackage, settings: FunctionSettings) -> tuple[
         return settings.compatible_runtimes
     needed = package.max_glibc
     return tuple(r.value for r in Runtime if needed is None or needed <= r.glibc)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()

@@ -68,7 +68,6 @@ class FunctionPlan:
     settings: FunctionSettings
     package: DeployPackage
     current: Mapping[str, Any] | None  # GetFunction's Configuration, None if absent
-    current_tags: Mapping[str, str]
     role: str | None  # the role ARN to create with (None: create one)
     role_name: str  # the role rustlambda creates when none is given
     config: dict[str, Any]  # the desired configuration in API terms
@@ -143,7 +142,6 @@ def plan_function(aws: Aws, settings: FunctionSettings, package: DeployPackage) 
         settings=settings,
         package=package,
         current=current,
-        current_tags=tags,
         role=role,
         role_name=role_name_for(name),
         config=desired_config(settings, role, current),
@@ -269,10 +267,7 @@ def apply_function(aws: Aws, plan: FunctionPlan, reporter: Reporter) -> Deployme
         return _apply(aws, plan, reporter, done)
     except DeployError as exc:
         if done:
-            exc.message = (
-                f"{exc.message} (already done for {plan.settings.name}: {'; '.join(done)})"
-            )
-            exc.args = (exc.message,)
+            exc.add_context(f" (already done for {plan.settings.name}: {'; '.join(done)})")
         raise
 
 
@@ -388,8 +383,7 @@ def _ensure_role(aws: Aws, name: str, reporter: Reporter) -> tuple[str, bool]:
             PolicyArn=BASIC_EXECUTION_POLICY,
         )
     except DeployError as exc:
-        exc.message += f" (the role {role} was created without it)"
-        exc.args = (exc.message,)
+        exc.add_context(f" (the role {role} was created without it)")
         raise
     return role, True
 
