@@ -3,7 +3,7 @@
 Needs the ``[cdk]`` extra (aws-cdk-lib v2 and constructs). Props follow the CDK RustFunction
 construct (cdklabs/aws-lambda-rust) in Python's snake_case.
 
-Bundling is local by default, through ``rustlambda.build`` (zig comes from the Python
+Bundling is local by default, through ``rustlambda.build()`` (zig comes from the Python
 environment). All functions and extensions of one workspace, architecture and build settings in
 one app share ONE cargo build: the first asset to bundle builds every binary of the workspace,
 the others copy theirs from it. Assets are hashed from their output (the bootstrap), so an
@@ -32,7 +32,7 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from . import __version__
-from .build import BuildResult, plan_build, run_plan
+from .builder import BuildResult, plan_build, run_plan
 from .config import BuildOptions, Compiler, CompilerSettings
 from .errors import ConfigError, ManifestNotFoundError, RustLambdaError, UnknownBinaryError
 from .project import Workspace, load_workspace, locate_manifest

@@ -186,7 +186,7 @@ def build_options_from(kw: dict[str, Any]) -> BuildOptions:
 @click.option("--json", "as_json", is_flag=True, help="Print the build result as JSON.")
 def build_command(**kw: Any) -> None:
     """Compile Lambda functions and extensions into target/lambda/<bin>/bootstrap."""
-    from .build import build
+    from .builder import build
 
     options = build_options_from(kw)
     err = Console(stderr=True, soft_wrap=True)
@@ -484,8 +484,8 @@ def _print_body(body: bytes, output_format: str) -> None:
 def deploy_command(**kw: Any) -> None:
     """Create or update functions (and extension layers) on AWS Lambda from the build."""
     from .config import parse_env_vars
-    from .deploy import DeployOptions, deploy
-    from .deploy.settings import parse_tags
+    from .deployer import DeployOptions, deploy
+    from .deployer.settings import parse_tags
     from .targets import Arch
 
     def listed(value: str | None) -> tuple[str, ...] | None:

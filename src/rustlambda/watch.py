@@ -19,7 +19,7 @@ from typing import Any
 import pathspec
 from watchfiles import Change, DefaultFilter, awatch
 
-from .build import BuildPlan, BuildResult, plan_build, run_plan
+from .builder import BuildPlan, BuildResult, plan_build, run_plan
 from .config import BuildOptions, OutputFormat, parse_env_vars, read_env_file
 from .elf import read_elf
 from .emulator import Emulator, EmulatorSettings, FunctionSpec, LogRecord, Report

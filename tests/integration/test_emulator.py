@@ -34,7 +34,7 @@ from mypy_boto3_lambda import LambdaClient
 
 import rustlambda
 from rustlambda import Arch, BuildOptions, Target
-from rustlambda.build import Artifact
+from rustlambda.builder import Artifact
 from rustlambda.emulator import (
     EmulatorSettings,
     FunctionSpec,

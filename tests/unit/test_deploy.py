@@ -14,9 +14,9 @@ from botocore.stub import Stubber
 from click.testing import CliRunner
 
 from rustlambda.cli import cli
-from rustlambda.deploy import artifacts, function
-from rustlambda.deploy.aws import Aws, connect
-from rustlambda.deploy.settings import (
+from rustlambda.deployer import artifacts, function
+from rustlambda.deployer.aws import Aws, connect
+from rustlambda.deployer.settings import (
     DeployOptions,
     FunctionSettings,
     cli_layer,

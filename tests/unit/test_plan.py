@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from rustlambda.build import build, plan_build
+from rustlambda.builder import build, plan_build
 from rustlambda.config import BuildOptions, Compiler, CompilerSettings
 from rustlambda.errors import ToolNotFoundError
 from rustlambda.targets import Arch, Runtime, Target

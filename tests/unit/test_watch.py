@@ -16,7 +16,7 @@ import pytest
 from watchfiles import Change
 
 from rustlambda import watch as watch_mod
-from rustlambda.build import Artifact, BuildResult
+from rustlambda.builder import Artifact, BuildResult
 from rustlambda.config import BuildOptions, parse_env_vars, read_env_file
 from rustlambda.emulator import Emulator, EmulatorSettings
 from rustlambda.errors import ConfigError

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..build import select_binaries
+from ..builder import select_binaries
 from ..config import BuildOptions, resolve
 from ..errors import ArtifactError, ConfigError, DeployError, RustLambdaError
 from ..project import BinTarget, Workspace, load_workspace, locate_manifest
