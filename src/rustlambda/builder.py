@@ -1,12 +1,5 @@
-"""Plan a build, run cargo once for every selected binary and target, collect the bootstraps.
-
-Layout (cargo-lambda's for one target):
-    <lambda-dir>/<bin>/bootstrap            functions
-    <lambda-dir>/extensions/<bin>           extensions (--extension)
-    <lambda-dir>/bootstrap                  the binary named by --flatten
-With several targets each architecture gets its own tree: ``<lambda-dir>/<arch>/...`` where
-``<arch>`` is Lambda's name (``x86_64`` or ``arm64``).
-"""
+"""Plan a build, run cargo once for every selected binary and target, collect the bootstraps
+into the lambda dir (its layout: see `rustlambda.layout`)."""
 
 from __future__ import annotations
 
@@ -18,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from . import layout
 from .compilers import backend_for
 from .config import BuildOptions, OutputFormat, ResolvedSettings, resolve
 from .diagnose import diagnose
@@ -28,6 +22,7 @@ from .errors import (
     NoBinaryTargetsError,
     UnknownBinaryError,
 )
+from .layout import ArtifactKind
 from .optimize import plan_overrides
 from .package import (
     ZipEntry,
@@ -37,7 +32,7 @@ from .package import (
     include_entries,
     write_zip,
 )
-from .project import BinTarget, Workspace, load_workspace, locate_manifest
+from .project import BinKind, BinTarget, Workspace, load_workspace, locate_manifest
 from .reporting import LoggingReporter, Reporter
 from .targets import Arch, Runtime, Target, default_target
 from .toolchain import Toolchain, ensure_target_std, find_toolchain
@@ -51,10 +46,10 @@ class Artifact:
     """One bootstrap (or extension executable) in the Lambda layout."""
 
     function: str
-    kind: str  # "function" | "extension"
+    kind: ArtifactKind
     package: str
-    target: str
-    arch: str  # Lambda's name: "x86_64" | "arm64"
+    target: Target
+    arch: Arch
     path: Path
     size: int
     sha256: str
@@ -67,10 +62,10 @@ class Artifact:
         packed = self.zip
         return {
             "function": self.function,
-            "kind": self.kind,
+            "kind": self.kind.value,
             "package": self.package,
-            "target": self.target,
-            "arch": self.arch,
+            "target": str(self.target),
+            "arch": self.arch.value,
             "path": str(self.path),
             "size": self.size,
             "sha256": self.sha256,
@@ -116,7 +111,7 @@ class PlannedOutput:
     target: Target
     source: Path  # where cargo leaves it
     dest: Path  # where Lambda's layout wants it
-    kind: str
+    kind: ArtifactKind
     zip_dest: Path | None = None  # with zip output
     includes: tuple[ZipEntry, ...] = ()  # checked while planning, before anything runs
 
@@ -254,7 +249,7 @@ def plan_build(options: BuildOptions, *, runner: CommandRunner | None = None) ->
     else:
         argv += ["--package", selected[0].package]
     for binary in selected:
-        argv += ["--bin" if binary.kind == "bin" else "--example", binary.name]
+        argv += [f"--{binary.kind.value}", binary.name]
     if settings.features:
         argv += ["--features", ",".join(settings.features)]
     if settings.all_features:
@@ -287,7 +282,9 @@ def plan_build(options: BuildOptions, *, runner: CommandRunner | None = None) ->
     build_env.update(overrides.env)
 
     lambda_dir = (
-        (cwd / settings.lambda_dir).resolve() if settings.lambda_dir else target_dir / "lambda"
+        (cwd / settings.lambda_dir).resolve()
+        if settings.lambda_dir
+        else layout.default_lambda_dir(target_dir)
     )
     zipped = settings.output_format is OutputFormat.ZIP
     includes: dict[str, tuple[ZipEntry, ...]] = {}
@@ -297,24 +294,16 @@ def plan_build(options: BuildOptions, *, runner: CommandRunner | None = None) ->
         elif zipped:
             includes[name] = tuple(include_entries(function.include, workspace.root))
     outputs = []
+    tree = layout.LambdaDir(lambda_dir, per_arch=len(settings.targets) > 1)
+    kind = ArtifactKind.EXTENSION if settings.extension else ArtifactKind.FUNCTION
     for target in settings.targets:
-        root = lambda_dir / target.arch.value if len(settings.targets) > 1 else lambda_dir
         built = target_dir / target.triple / profile_dir
         for binary in selected:
-            source = built / ("examples" if binary.kind == "example" else "") / binary.name
-            if settings.flatten == binary.name:
-                dest = root / "bootstrap"
-            elif settings.extension:
-                dest = root / "extensions" / binary.name
-            else:
-                dest = root / binary.name / "bootstrap"
-            kind = "extension" if settings.extension else "function"
-            zip_dest = None
-            if zipped:  # extensions/<name>.zip; <bin>/bootstrap.zip; flattened: bootstrap.zip
-                in_extensions = settings.extension and settings.flatten != binary.name
-                zip_dest = dest.with_name(
-                    f"{binary.name}.zip" if in_extensions else "bootstrap.zip"
-                )
+            examples = "examples" if binary.kind is BinKind.EXAMPLE else ""
+            source = built / examples / binary.name
+            flat = settings.flatten == binary.name
+            dest = tree.executable(binary.name, kind, target.arch, flatten=flat)
+            zip_dest = layout.zip_path(dest, binary.name, kind, flatten=flat) if zipped else None
             outputs.append(
                 PlannedOutput(
                     binary, target, source, dest, kind, zip_dest, includes.get(binary.name, ())
@@ -412,8 +401,8 @@ def run_plan(
 def _verify(artifacts: Sequence[Artifact], runtime: Runtime) -> VerifyReport:
     """Check every artifact (its zip when there is one) for its own architecture."""
     reports: list[ArtifactReport] = []
-    for arch in dict.fromkeys(Arch(a.arch) for a in artifacts):
-        paths = [a.zip.path if a.zip else a.path for a in artifacts if a.arch == arch.value]
+    for arch in dict.fromkeys(a.arch for a in artifacts):
+        paths = [a.zip.path if a.zip else a.path for a in artifacts if a.arch is arch]
         reports += verify_artifacts(paths, runtime=runtime, arch=arch).artifacts
     return VerifyReport(tuple(reports), runtime)
 
@@ -442,8 +431,8 @@ def _install(output: PlannedOutput, plan: BuildPlan) -> Artifact:
         function=output.binary.name,
         kind=output.kind,
         package=output.binary.package,
-        target=str(output.target),
-        arch=output.target.arch.value,
+        target=output.target,
+        arch=output.target.arch,
         path=output.dest,
         size=copied.size,
         sha256=copied.sha256,
@@ -455,7 +444,7 @@ def _install(output: PlannedOutput, plan: BuildPlan) -> Artifact:
 def _pack(artifact: Artifact, output: PlannedOutput, plan: BuildPlan) -> Artifact:
     """The reproducible zip next to the executable."""
     assert output.zip_dest is not None
-    if output.kind == "extension":
+    if output.kind is ArtifactKind.EXTENSION:
         entries = extension_zip_entries(
             artifact.path,
             artifact.function,

@@ -31,10 +31,11 @@ import jsii
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from . import __version__
+from . import __version__, layout
 from .builder import BuildResult, plan_build, run_plan
 from .config import BuildOptions, Compiler, CompilerSettings
 from .errors import ConfigError, ManifestNotFoundError, RustLambdaError, UnknownBinaryError
+from .layout import ArtifactKind
 from .project import Workspace, load_workspace, locate_manifest
 from .reporting import LoggingReporter, Reporter
 from .targets import Arch, Runtime, Target
@@ -53,6 +54,7 @@ __all__ = [
 #: bookworm (Python 3.11 comes from apt when the image lacks it).
 DEFAULT_DOCKER_IMAGE = "public.ecr.aws/docker/library/rust:1-bookworm"
 _CONTAINER_CARGO_HOME = "/usr/local/cargo"
+_CONTAINER_LAMBDA_DIR = Path("/tmp/rustlambda-lambda")
 _SHARED_ID = "RustLambdaSharedBuilds"
 
 
@@ -399,9 +401,12 @@ def docker_bundling_command(
         "--target-dir",
         "/tmp/rustlambda-target",
         "--lambda-dir",
-        "/tmp/rustlambda-lambda",
+        str(_CONTAINER_LAMBDA_DIR),
         *bundling.extra_build_args,
     ]
+    built = layout.LambdaDir(_CONTAINER_LAMBDA_DIR).executable(
+        binary, ArtifactKind.FUNCTION, target.arch, flatten=False
+    )
     output = f"{cdk.AssetStaging.BUNDLING_OUTPUT_DIR}/{destination}"
     steps: list[str] = []
     hooks = bundling.command_hooks
@@ -416,7 +421,7 @@ def docker_bundling_command(
         f"/tmp/rustlambda-venv/bin/pip install --quiet rustlambda=={__version__}",
         shlex.join(build),
         f"mkdir -p {shlex.quote(str(Path(output).parent))}",
-        f"cp /tmp/rustlambda-lambda/{binary}/bootstrap {shlex.quote(output)}",
+        f"cp {shlex.quote(str(built))} {shlex.quote(output)}",
         f"chmod 755 {shlex.quote(output)}",
     ]
     if hooks is not None:
@@ -457,8 +462,9 @@ def _asset_code(
     target_dir = (
         project.workspace.target_directory if project.workspace else project.root / "target"
     )
-    options = replace(options, lambda_dir=target_dir / "lambda-cdk" / fingerprint)
-    destination = f"extensions/{binary}" if extension else "bootstrap"
+    options = replace(options, lambda_dir=layout.cdk_lambda_dir(target_dir, fingerprint))
+    kind = ArtifactKind.EXTENSION if extension else ArtifactKind.FUNCTION
+    destination = layout.entry_name(binary, kind)
     relative_manifest = (project.root / "Cargo.toml").relative_to(project.root)
     docker = cdk.BundlingOptions(
         image=bundling.docker_image or cdk.DockerImage.from_registry(DEFAULT_DOCKER_IMAGE),
@@ -597,7 +603,7 @@ class RustFunction(lambda_.Function):
             scope,
             construct_id,
             code=asset.code,
-            handler="bootstrap",
+            handler=layout.BOOTSTRAP,
             runtime=asset.runtime,
             architecture=architecture or lambda_.Architecture.X86_64,
             **function_props,

@@ -204,7 +204,7 @@ def build_command(**kw: Any) -> None:
     if not out.is_terminal:
         for a in result.artifacts:
             size, path = (a.zip.size, a.zip.path) if a.zip else (a.size, a.path)
-            click.echo(f"{a.function}\t{a.arch}\t{size}\t{path}")
+            click.echo(f"{a.function}\t{a.arch.value}\t{size}\t{path}")
         return
     table = Table(title=f"Lambda artifacts in {result.lambda_dir}")
     for column in ("function", "kind", "architecture", "size"):
@@ -212,7 +212,7 @@ def build_command(**kw: Any) -> None:
     table.add_column("path", overflow="fold")
     for a in result.artifacts:
         size, path = (a.zip.size, a.zip.path) if a.zip else (a.size, a.path)
-        table.add_row(a.function, a.kind, a.arch, _human(size), _shown(path))
+        table.add_row(a.function, a.kind.value, a.arch.value, _human(size), _shown(path))
     out.print(table)
 
 
@@ -486,6 +486,7 @@ def deploy_command(**kw: Any) -> None:
     from .config import parse_env_vars
     from .deployer import DeployOptions, deploy
     from .deployer.settings import parse_tags
+    from .layout import ArtifactKind
     from .targets import Arch
 
     def listed(value: str | None) -> tuple[str, ...] | None:
@@ -541,7 +542,8 @@ def deploy_command(**kw: Any) -> None:
         click.echo(result.to_json())
         return
     for d in result.deployments:
-        click.echo(f"{d.name} ({d.kind}, {d.arch}): {d.status}" + (f"  {d.arn}" if d.arn else ""))
+        summary = f"{d.name} ({d.kind.value}, {d.arch.value}): {d.status}"
+        click.echo(summary + (f"  {d.arn}" if d.arn else ""))
         if result.dry_run:
             for action in d.actions:
                 click.echo(f"  - {action}")
@@ -550,7 +552,7 @@ def deploy_command(**kw: Any) -> None:
             click.echo(f"  role created: {d.role_created}")
         if d.config_updated:
             click.echo(f"  configuration updated: {', '.join(d.config_updated)}")
-        if d.kind == "function":
+        if d.kind is ArtifactKind.FUNCTION:
             click.echo(f"  code: {'uploaded' if d.code_updated else 'unchanged'} ({d.sha256[:12]})")
         if d.tags_updated:
             click.echo(f"  tags updated: {', '.join(d.tags_updated)}")
@@ -593,13 +595,15 @@ def verify_command(
 
 
 def _render_verification(console: Console, report: VerifyReport) -> None:
+    from .targets import version_str
+
     if not console.is_terminal:
         for a in report.artifacts:
             cells = (
                 a.label,
-                a.arch or "?",
-                a.linkage,
-                a.max_glibc or "-",
+                a.arch.value if a.arch else "?",
+                a.linkage.value,
+                version_str(a.max_glibc) if a.max_glibc else "-",
                 ",".join(a.needed) or "-",
                 str(a.size),
                 a.sha256 or "-",
@@ -624,9 +628,9 @@ def _render_verification(console: Console, report: VerifyReport) -> None:
         verdict = "[green]ok[/]" if a.ok else "[bold red]FAIL[/]"
         table.add_row(
             escape(a.label),
-            a.arch or "?",
-            a.linkage,
-            a.max_glibc or "-",
+            a.arch.value if a.arch else "?",
+            a.linkage.value,
+            version_str(a.max_glibc) if a.max_glibc else "-",
             escape(", ".join(a.needed)) or "-",
             _human(a.size),
             (a.sha256 or "-")[:12],

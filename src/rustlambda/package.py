@@ -1,8 +1,8 @@
 """Lambda zip artifacts: byte-reproducible zips of a bootstrap or an extension, plus includes.
 
-This module owns what goes into a zip and how it is written; the caller decides where zips go
-(``<lambda-dir>/<bin>/bootstrap.zip``, ``<lambda-dir>/extensions/<name>.zip``) and what to do
-about their size.
+This module owns what goes into a zip and how it is written; `rustlambda.layout` says where
+zips go and where the executable sits inside one; the caller decides what to do about their
+size.
 
 Public API::
 
@@ -60,6 +60,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from .errors import ArtifactError, ConfigError, IncludeError
+from .layout import ArtifactKind, entry_name
 from .util.hashing import digest_file
 
 MB = 1024 * 1024
@@ -280,7 +281,8 @@ def _not_regular(path: Path, spec: str) -> IncludeError:
 
 def function_zip_entries(bootstrap: Path, includes: Sequence[ZipEntry] = ()) -> list[ZipEntry]:
     """A function zip: the executable as ``bootstrap`` at the root, mode 0755, then includes."""
-    return _with_executable(ZipEntry("bootstrap", bootstrap, EXECUTABLE), includes, "bootstrap")
+    entry = ZipEntry(entry_name("", ArtifactKind.FUNCTION), bootstrap, EXECUTABLE)
+    return _with_executable(entry, includes, entry.name)
 
 
 def extension_zip_entries(
@@ -290,7 +292,9 @@ def extension_zip_entries(
     ``<name>`` at the root (internal), mode 0755, then includes."""
     if "/" in name or name in ("", ".", ".."):
         raise ValueError(f"not an extension name: {name!r}")
-    entry = ZipEntry(name if internal else f"extensions/{name}", binary, EXECUTABLE)
+    entry = ZipEntry(
+        entry_name(name, ArtifactKind.EXTENSION, internal=internal), binary, EXECUTABLE
+    )
     return _with_executable(entry, includes, "extension executable")
 
 

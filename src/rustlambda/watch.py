@@ -19,13 +19,15 @@ from typing import Any
 import pathspec
 from watchfiles import Change, DefaultFilter, awatch
 
+from . import layout
 from .builder import BuildPlan, BuildResult, plan_build, run_plan
 from .config import BuildOptions, OutputFormat, parse_env_vars, read_env_file
 from .elf import read_elf
 from .emulator import Emulator, EmulatorSettings, FunctionSpec, LogRecord, Report
 from .errors import ArtifactError, ConfigError, RustLambdaError
+from .layout import ArtifactKind
 from .reporting import LoggingReporter, Reporter
-from .targets import host_arch
+from .targets import Arch, host_arch
 
 
 @dataclass(frozen=True)
@@ -208,7 +210,7 @@ def functions_to_serve(result: BuildResult, options: WatchOptions) -> Served:
     served as ``<name>-<arch>`` and the plain name routes to the host's architecture (or the
     first one built).
     """
-    built = [a for a in result.artifacts if a.kind == "function"]
+    built = [a for a in result.artifacts if a.kind is ArtifactKind.FUNCTION]
     if not built:
         raise ConfigError(
             "watch serves functions, and this build produced none (only extensions?)",
@@ -217,18 +219,14 @@ def functions_to_serve(result: BuildResult, options: WatchOptions) -> Served:
         )
     arches = list(dict.fromkeys(a.arch for a in built))
     multi = len(arches) > 1
+    tree = layout.LambdaDir(result.lambda_dir, per_arch=multi)
     host = host_arch()
     specs: list[FunctionSpec] = []
     aliases: dict[str, str] = {}
     notes: list[str] = []
     for artifact in built:
-        name = f"{artifact.function}-{artifact.arch}" if multi else artifact.function
-        if options.extensions_dir is not None:
-            ext_dir = options.extensions_dir
-        else:
-            ext_dir = (result.lambda_dir / artifact.arch if multi else result.lambda_dir) / (
-                "extensions"
-            )
+        name = f"{artifact.function}-{artifact.arch.value}" if multi else artifact.function
+        ext_dir = options.extensions_dir or tree.extensions(artifact.arch)
         extensions, skipped = _extensions(ext_dir, artifact.arch)
         notes += skipped
         revision = ":".join(
@@ -245,25 +243,27 @@ def functions_to_serve(result: BuildResult, options: WatchOptions) -> Served:
                 revision=revision,
             )
         )
-        if multi and (artifact.function not in aliases or artifact.arch == (host and host.value)):
+        if multi and (artifact.function not in aliases or artifact.arch is host):
             aliases[artifact.function] = name
     return Served(tuple(specs), aliases, tuple(dict.fromkeys(notes)))
 
 
-def _extensions(directory: Path, arch: str) -> tuple[tuple[Path, ...], list[str]]:
+def _extensions(directory: Path, arch: Arch) -> tuple[tuple[Path, ...], list[str]]:
     if not directory.is_dir():
         return (), []
     found: list[Path] = []
     notes: list[str] = []
     for path in sorted(directory.iterdir()):
-        if not path.is_file() or path.suffix == ".zip" or not os.access(path, os.X_OK):
+        if not path.is_file() or path.suffix == layout.ZIP_SUFFIX or not os.access(path, os.X_OK):
             continue
         try:
             ext_arch = read_elf(path).arch
         except ArtifactError:
             ext_arch = None  # a script: runs anywhere
-        if ext_arch is not None and ext_arch.value != arch:
-            notes.append(f"extension {path} is {ext_arch.value}; not started with {arch} functions")
+        if ext_arch is not None and ext_arch is not arch:
+            notes.append(
+                f"extension {path} is {ext_arch.value}; not started with {arch.value} functions"
+            )
             continue
         found.append(path)
     return tuple(found), notes

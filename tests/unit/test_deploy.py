@@ -26,14 +26,15 @@ from rustlambda.deployer.settings import (
 )
 from rustlambda.elf import read_elf
 from rustlambda.errors import ArtifactError, AwsCredentialsError, ConfigError, DeployError
-from rustlambda.project import BinTarget, Package, Workspace
+from rustlambda.layout import ArtifactKind
+from rustlambda.project import BinKind, BinTarget, Package, Workspace
 from rustlambda.targets import Arch
 
 from .fakes import REAL_ELF
 
 
 def workspace(tmp_path: Path, package_meta: dict[str, Any], ws_meta: dict[str, Any]) -> Workspace:
-    binary = BinTarget("hello", "hello", "bin")
+    binary = BinTarget("hello", "hello", BinKind.BIN)
     package = Package(
         "hello", tmp_path / "hello" / "Cargo.toml", {"lambda": package_meta}, (binary,), ()
     )
@@ -330,7 +331,7 @@ def _stubbed(tmp_path: Path) -> tuple[Aws, Stubber, function.FunctionPlan]:
     zipped.write_bytes(b"PK")
     package = artifacts.DeployPackage(
         binary="hello",
-        kind="function",
+        kind=ArtifactKind.FUNCTION,
         source=zipped,
         zip_path=zipped,
         size=2,

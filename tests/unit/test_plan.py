@@ -95,7 +95,7 @@ def test_single_target_layout_is_cargo_lambdas(project: Project) -> None:
     [artifact] = result.artifacts
     assert artifact.path == root / "target/lambda/worker/bootstrap"
     assert artifact.function == "worker" and artifact.package == "jobs"
-    assert artifact.arch == "arm64" and artifact.target == "aarch64-unknown-linux-gnu"
+    assert artifact.arch == "arm64" and str(artifact.target) == "aarch64-unknown-linux-gnu"
     assert artifact.size == artifact.path.stat().st_size
     assert stat.S_IMODE(artifact.path.stat().st_mode) == 0o755
     [command] = runner.builds

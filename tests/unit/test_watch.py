@@ -20,7 +20,8 @@ from rustlambda.builder import Artifact, BuildResult
 from rustlambda.config import BuildOptions, parse_env_vars, read_env_file
 from rustlambda.emulator import Emulator, EmulatorSettings
 from rustlambda.errors import ConfigError
-from rustlambda.targets import Arch
+from rustlambda.layout import ArtifactKind
+from rustlambda.targets import Arch, Target
 from rustlambda.watch import SourceFilter, WatchOptions, functions_to_serve
 
 from .fakes import REAL_ELF
@@ -61,10 +62,10 @@ def artifact(
     data = path.read_bytes()
     return Artifact(
         function=function,
-        kind=kind,
+        kind=ArtifactKind(kind),
         package="demo",
-        target=TRIPLES[arch],
-        arch=arch,
+        target=Target.parse(TRIPLES[arch]),
+        arch=Arch(arch),
         path=path,
         size=len(data),
         sha256=hashlib.sha256(data + function.encode()).hexdigest(),

@@ -15,10 +15,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .. import layout
 from ..builder import select_binaries
 from ..config import BuildOptions, resolve
 from ..errors import ArtifactError, ConfigError, DeployError, RustLambdaError
-from ..project import BinTarget, Workspace, load_workspace, locate_manifest
+from ..project import BinKind, BinTarget, Workspace, load_workspace, locate_manifest
 from ..reporting import LoggingReporter, Reporter
 from ..targets import default_target
 from ..toolchain import find_toolchain
@@ -141,7 +142,7 @@ def _preview(
     return Deployment(
         name=s.name,
         kind=pkg.kind,
-        arch=pkg.arch.value,
+        arch=pkg.arch,
         zip_path=str(pkg.zip_path),
         size=pkg.size,
         sha256=pkg.sha256,
@@ -219,20 +220,20 @@ def _one_binary(options: DeployOptions, workspace: Workspace | None) -> BinTarge
         path = options.binary_path
         assert path is not None
         name = options.binary_name or options.name
-        name = name or (path.stem if path.stem not in ("bootstrap", "") else None)
+        name = name or (path.stem if path.stem not in (layout.BOOTSTRAP, "") else None)
         if name is None:
             raise ConfigError(
                 f"cannot tell the function's name from {path}",
                 "name it: rustlambda deploy NAME --binary-path ...",
             )
-        return BinTarget(name, "", "bin")
+        return BinTarget(name, "", BinKind.BIN)
     by_name = {b.name: b for b in workspace.bins}
     known = ", ".join(by_name) or "(none)"
     if options.binary_name is not None:
         if options.binary_name in by_name:
             return by_name[options.binary_name]
         if options.binary_path is not None:
-            return BinTarget(options.binary_name, "", "bin")
+            return BinTarget(options.binary_name, "", BinKind.BIN)
         raise ConfigError(
             f"--binary-name {options.binary_name}: no such binary in the workspace",
             f"binaries: {known}",
@@ -294,7 +295,7 @@ def _target_for(
             lambda_dir = (
                 cwd / build.lambda_dir
                 if build.lambda_dir
-                else workspace.target_directory / "lambda"
+                else layout.default_lambda_dir(workspace.target_directory)
             )
     if lambda_dir is not None:
         lambda_dir = cwd / lambda_dir

@@ -17,7 +17,9 @@ from typing import Any
 
 import botocore.exceptions
 
+from .. import layout
 from ..errors import DeployError
+from ..layout import ArtifactKind
 from ..reporting import Reporter
 from .artifacts import DeployPackage
 from .aws import Aws, api, call, error_code, get_or_none
@@ -168,7 +170,7 @@ def desired_config(
     settings: FunctionSettings, role: str | None, current: Mapping[str, Any] | None
 ) -> dict[str, Any]:
     """The configuration asked for, in Lambda's terms; what nobody set is left out."""
-    config: dict[str, Any] = {"Runtime": settings.runtime, "Handler": "bootstrap"}
+    config: dict[str, Any] = {"Runtime": settings.runtime, "Handler": layout.BOOTSTRAP}
     if role is not None:
         config["Role"] = role
     if settings.memory is not None:
@@ -340,8 +342,8 @@ def _apply(aws: Aws, plan: FunctionPlan, reporter: Reporter, done: list[str]) ->
     )
     return Deployment(
         name=s.name,
-        kind="function",
-        arch=package.arch.value,
+        kind=ArtifactKind.FUNCTION,
+        arch=package.arch,
         zip_path=str(package.zip_path),
         size=package.size,
         sha256=package.sha256,

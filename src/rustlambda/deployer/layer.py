@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..layout import ArtifactKind
 from ..reporting import Reporter
 from .artifacts import DeployPackage, layer_runtimes
 from .aws import Aws, call, get_or_none
@@ -84,8 +85,8 @@ def apply_layer(aws: Aws, plan: LayerPlan, reporter: Reporter) -> Deployment:
         arn, version = published["LayerVersionArn"], str(published["Version"])
     return Deployment(
         name=s.name,
-        kind="extension",
-        arch=package.arch.value,
+        kind=ArtifactKind.EXTENSION,
+        arch=package.arch,
         zip_path=str(package.zip_path),
         size=package.size,
         sha256=package.sha256,
