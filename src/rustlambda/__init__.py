@@ -18,14 +18,14 @@ _EXPORTS = {
     "Arch": ".targets",
     "Artifact": ".builder",
     "ArtifactReport": ".verify",
-    "BuildOptions": ".config",
+    "BuildOptions": ".options",
     "BuildPlan": ".builder",
     "BuildResult": ".builder",
-    "Compiler": ".config",
-    "CompilerSettings": ".config",
+    "Compiler": ".options",
+    "CompilerSettings": ".options",
     "DeployOptions": ".deployer",
     "DeployResult": ".deployer",
-    "OutputFormat": ".config",
+    "OutputFormat": ".options",
     "Reporter": ".reporting",
     "Runtime": ".targets",
     "RustLambdaError": ".errors",
@@ -40,9 +40,9 @@ _EXPORTS = {
 
 if TYPE_CHECKING:
     from .builder import Artifact, BuildPlan, BuildResult, build, plan_build
-    from .config import BuildOptions, Compiler, CompilerSettings, OutputFormat
     from .deployer import DeployOptions, DeployResult, deploy
     from .errors import RustLambdaError
+    from .options import BuildOptions, Compiler, CompilerSettings, OutputFormat
     from .reporting import Reporter
     from .targets import Arch, Runtime, Target
     from .verify import ArtifactReport, VerifyReport, verify_artifacts, verify_path

@@ -19,7 +19,6 @@ import inspect
 import os
 import shlex
 import shutil
-import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -33,11 +32,15 @@ from constructs import Construct
 
 from . import __version__, layout
 from .builder import BuildResult, plan_build, run_plan
-from .config import BuildOptions, Compiler, CompilerSettings
 from .errors import ConfigError, ManifestNotFoundError, RustLambdaError, UnknownBinaryError
+from .flags import parse_build_args
 from .layout import ArtifactKind
+from .options import BuildOptions, CompilerSettings
 from .project import Workspace, load_workspace, locate_manifest
 from .reporting import LoggingReporter, Reporter
+from .settings import table
+from .settings.model import Context
+from .settings.resolve import convert
 from .targets import Arch, Runtime, Target
 from .toolchain import find_toolchain
 from .util.cmd import SubprocessRunner
@@ -250,27 +253,20 @@ def _build_options(
     bundling: BundlingOptions, project: _Project, target: Target, runtime: Runtime
 ) -> BuildOptions:
     """The shared build: every binary of the workspace, for one target, with these settings."""
-    from .cli import build_command, build_options_from
-
     try:
-        context = build_command.make_context(
-            "build", list(bundling.extra_build_args), resilient_parsing=False
-        )
+        extra = parse_build_args(bundling.extra_build_args)
     except click.ClickException as exc:
         raise ConfigError(
             f"bundling.extra_build_args {list(bundling.extra_build_args)}: {exc}",
             "use rustlambda build / cargo lambda build flags, e.g. ['--all-features']",
         ) from exc
-    extra = build_options_from(context.params)
     if extra.bins or extra.packages or extra.examples or extra.targets:
         raise ConfigError(
             "bundling.extra_build_args may not select binaries or targets "
             f"({list(bundling.extra_build_args)})",
             "use binary_name= and architecture= on the construct",
         )
-    compiler = None
-    if bundling.compiler is not None:
-        compiler = CompilerSettings(kind=Compiler.parse(bundling.compiler))
+    compiler = _compiler(bundling, project.root)
     environ = {**os.environ, **bundling.environment}
     return replace(
         extra,
@@ -284,6 +280,15 @@ def _build_options(
         compiler=compiler or extra.compiler,
         environ=environ,
         verify=True,
+    )
+
+
+def _compiler(bundling: BundlingOptions, root: Path) -> CompilerSettings | None:
+    """``bundling.compiler`` through the settings table's compiler converter."""
+    if bundling.compiler is None:
+        return None
+    return convert(
+        table.COMPILER, bundling.compiler, Context("bundling.compiler", root, "compiler")
     )
 
 
@@ -304,9 +309,7 @@ def _run_hooks(commands: Sequence[str], cwd: Path, environ: Mapping[str, str], w
     if not commands:
         return
     script = " && ".join(commands)
-    completed = subprocess.run(
-        ["bash", "-c", script], cwd=cwd, env=dict(environ), capture_output=True, text=True
-    )
+    completed = SubprocessRunner().run(["bash", "-c", script], env=environ, cwd=cwd)
     if completed.returncode != 0:
         raise ConfigError(
             f"{what} hook failed with exit code {completed.returncode}: {script}",
@@ -384,8 +387,9 @@ def docker_bundling_command(
     flags = ["--release"] if bundling.release and bundling.profile is None else []
     if bundling.profile is not None:
         flags += ["--profile", bundling.profile]
-    if bundling.compiler is not None:
-        flags += ["--compiler", Compiler.parse(bundling.compiler).value]
+    compiler = _compiler(bundling, Path.cwd())
+    if compiler is not None:
+        flags += ["--compiler", compiler.kind.value]
     build = [
         "/tmp/rustlambda-venv/bin/rustlambda",
         "build",

@@ -23,7 +23,7 @@ def ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeRunner:
         metadata, libdir_root=tmp_path / "libdirs", produce=produce_binaries(root / "target")
     )
     monkeypatch.setattr(
-        importlib.import_module("rustlambda.builder"), "SubprocessRunner", lambda: runner
+        importlib.import_module("rustlambda.builder.run"), "SubprocessRunner", lambda: runner
     )
     monkeypatch.chdir(root)
     monkeypatch.setenv("CARGO_HOME", str(tmp_path / "cargo-home"))

@@ -18,16 +18,16 @@ from rustlambda.deployer import artifacts, function
 from rustlambda.deployer.aws import Aws, connect
 from rustlambda.deployer.settings import (
     DeployOptions,
-    FunctionSettings,
-    cli_layer,
-    metadata_chain,
-    parse_tags,
+    DeploySettings,
+    function_chain,
     resolve_function,
 )
 from rustlambda.elf import read_elf
 from rustlambda.errors import ArtifactError, AwsCredentialsError, ConfigError, DeployError
 from rustlambda.layout import ArtifactKind
 from rustlambda.project import BinKind, BinTarget, Package, Workspace
+from rustlambda.settings.keyvalue import parse_tags
+from rustlambda.settings.resolve import Metadata
 from rustlambda.targets import Arch
 
 from .fakes import REAL_ELF
@@ -47,10 +47,12 @@ def settings_for(
     package_meta: dict[str, Any] | None = None,
     ws_meta: dict[str, Any] | None = None,
     base_env: dict[str, str] | None = None,
-) -> tuple[FunctionSettings, list[str]]:
+) -> tuple[DeploySettings, list[str]]:
     ws = workspace(tmp_path, package_meta or {}, ws_meta or {})
-    warnings: list[str] = []
-    chain = [cli_layer(options, tmp_path), *metadata_chain(ws, ws.bins[0], warnings)]
+    metadata = Metadata(ws)
+    chain = function_chain(options, tmp_path, metadata, ws.bins[0])
+    metadata.check()
+    warnings = metadata.warnings
     resolved = resolve_function(
         chain,
         binary="hello",
@@ -231,9 +233,9 @@ def test_locate_missing_says_how_to_build(tmp_path: Path) -> None:
 
 
 # --- configuration diff -----------------------------------------------------------------------
-def plain(**overrides: Any) -> FunctionSettings:
+def plain(**overrides: Any) -> DeploySettings:
     base = resolve_function(
-        [dict(overrides)],
+        function_chain(DeployOptions(**overrides), Path.cwd(), None, None),
         binary="hello",
         base_env={},
         build_include=(),

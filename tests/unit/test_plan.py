@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from rustlambda.builder import build, plan_build
-from rustlambda.config import BuildOptions, Compiler, CompilerSettings
 from rustlambda.errors import ToolNotFoundError
+from rustlambda.options import BuildOptions, Compiler, CompilerSettings
 from rustlambda.targets import Arch, Runtime, Target
 
 from .fakes import FakeRunner, produce_binaries, write_workspace

@@ -17,10 +17,11 @@ from watchfiles import Change
 
 from rustlambda import watch as watch_mod
 from rustlambda.builder import Artifact, BuildResult
-from rustlambda.config import BuildOptions, parse_env_vars, read_env_file
 from rustlambda.emulator import Emulator, EmulatorSettings
 from rustlambda.errors import ConfigError
 from rustlambda.layout import ArtifactKind
+from rustlambda.options import BuildOptions
+from rustlambda.settings.keyvalue import parse_env_vars, read_env_file
 from rustlambda.targets import Arch, Target
 from rustlambda.watch import SourceFilter, WatchOptions, functions_to_serve
 

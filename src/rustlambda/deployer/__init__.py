@@ -11,29 +11,18 @@ plans with read-only calls and changes nothing.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .. import layout
-from ..builder import select_binaries
-from ..config import BuildOptions, resolve
-from ..errors import ArtifactError, ConfigError, DeployError, RustLambdaError
-from ..project import BinKind, BinTarget, Workspace, load_workspace, locate_manifest
+from ..errors import DeployError
 from ..reporting import LoggingReporter, Reporter
-from ..targets import default_target
-from ..toolchain import find_toolchain
 from ..util.cmd import CommandRunner, SubprocessRunner
-from .artifacts import DeployPackage, candidates, locate, package
+from . import select
+from .artifacts import DeployPackage, package
 from .result import Deployment, DeployResult
-from .settings import (
-    DeployOptions,
-    FunctionSettings,
-    cli_layer,
-    first,
-    metadata_chain,
-    resolve_function,
-)
+from .select import Target
+from .settings import DeployOptions, DeploySettings
 
 if TYPE_CHECKING:
     import boto3
@@ -41,13 +30,6 @@ if TYPE_CHECKING:
     from .aws import Aws
 
 __all__ = ["DeployOptions", "DeployResult", "Deployment", "deploy"]
-
-
-@dataclass(frozen=True)
-class _Target:
-    settings: FunctionSettings
-    source: Path
-    include_root: Path
 
 
 def deploy(
@@ -61,18 +43,18 @@ def deploy(
     reporter = reporter or LoggingReporter()
     environ = dict(options.environ if options.environ is not None else os.environ)
     cwd = (options.cwd or Path.cwd()).resolve()
-    targets, warnings = _targets(options, environ, cwd, runner or SubprocessRunner())
+    targets, warnings = select.targets(options, environ, cwd, runner or SubprocessRunner())
     for warning in warnings:
         reporter.warning(warning)
     dry_run = any(t.settings.dry_run for t in targets)
-    packages: list[tuple[_Target, DeployPackage]] = []
+    packages: list[tuple[Target, DeployPackage]] = []
     for target in targets:  # every zip verified before the first AWS call
         packages.append((target, _package(target, options, environ)))
     from .aws import connect  # boto3 only once there is something to deploy
 
     sessions: dict[tuple[object, ...], Aws] = {}
 
-    def aws_for(s: FunctionSettings) -> Aws:
+    def aws_for(s: DeploySettings) -> Aws:
         key = (s.profile, s.region, s.endpoint_url, s.retry_attempts)
         if key not in sessions:
             sessions[key] = connect(
@@ -101,7 +83,7 @@ def deploy(
 
 
 def _deploy_one(
-    aws: Aws, target: _Target, pkg: DeployPackage, reporter: Reporter, dry_run: bool
+    aws: Aws, target: Target, pkg: DeployPackage, reporter: Reporter, dry_run: bool
 ) -> Deployment:
     from .function import apply_function, plan_function
     from .layer import apply_layer, plan_layer
@@ -134,7 +116,7 @@ def _deploy_one(
 
 def _preview(
     pkg: DeployPackage,
-    s: FunctionSettings,
+    s: DeploySettings,
     status: str,
     actions: list[str],
     runtimes: tuple[str, ...],
@@ -152,7 +134,7 @@ def _preview(
     )
 
 
-def _package(target: _Target, options: DeployOptions, environ: dict[str, str]) -> DeployPackage:
+def _package(target: Target, options: DeployOptions, environ: dict[str, str]) -> DeployPackage:
     return package(
         target.source,
         target.settings,
@@ -160,163 +142,3 @@ def _package(target: _Target, options: DeployOptions, environ: dict[str, str]) -
         arch=options.arch,
         environ=environ,
     )
-
-
-# --- what to deploy ----------------------------------------------------------------------
-
-
-def _targets(
-    options: DeployOptions, environ: dict[str, str], cwd: Path, runner: CommandRunner
-) -> tuple[list[_Target], list[str]]:
-    warnings: list[str] = []
-    workspace = _workspace(options, environ, cwd, runner)
-    top = cli_layer(options, cwd)
-    if options.all:
-        if options.name or options.binary_name or options.binary_path:
-            raise ConfigError(
-                "--all deploys every built binary under its own name",
-                "drop --all to deploy one (NAME, --binary-name, --binary-path)",
-            )
-        if workspace is None:  # pragma: no cover - _workspace raises without a manifest
-            raise ConfigError("--all needs a Cargo workspace", "pass --manifest-path")
-        binaries = list(workspace.bins)
-    else:
-        binaries = [_one_binary(options, workspace)]
-    targets: list[_Target] = []
-    not_built: list[str] = []
-    for binary in binaries:
-        target = _target_for(binary, options, workspace, top, cwd, environ, warnings)
-        if target is None:
-            not_built.append(binary.name)
-        else:
-            targets.append(target)
-    if options.all:
-        if not targets:
-            kind = "extension" if options.extension else "function"
-            raise ArtifactError(
-                f"no built {kind} to deploy in the workspace",
-                "build first: rustlambda build --release"
-                + (" --extension" if options.extension else ""),
-            )
-        if not_built:
-            warnings.append(f"not built, so not deployed: {', '.join(not_built)}")
-    return targets, list(dict.fromkeys(warnings))
-
-
-def _workspace(
-    options: DeployOptions, environ: dict[str, str], cwd: Path, runner: CommandRunner
-) -> Workspace | None:
-    bare = options.binary_path is not None and options.manifest_path is None
-    if bare and not (cwd / "Cargo.toml").is_file():
-        return None  # a bare binary or zip: no metadata to read
-    manifest = locate_manifest(options.manifest_path, cwd)
-    toolchain = find_toolchain(environ)
-    return load_workspace(manifest, cargo=toolchain.cargo, env=environ, runner=runner)
-
-
-def _one_binary(options: DeployOptions, workspace: Workspace | None) -> BinTarget:
-    """--binary-name, else NAME if a binary has it, else the workspace's only binary."""
-    if workspace is None:  # --binary-path outside a workspace
-        path = options.binary_path
-        assert path is not None
-        name = options.binary_name or options.name
-        name = name or (path.stem if path.stem not in (layout.BOOTSTRAP, "") else None)
-        if name is None:
-            raise ConfigError(
-                f"cannot tell the function's name from {path}",
-                "name it: rustlambda deploy NAME --binary-path ...",
-            )
-        return BinTarget(name, "", BinKind.BIN)
-    by_name = {b.name: b for b in workspace.bins}
-    known = ", ".join(by_name) or "(none)"
-    if options.binary_name is not None:
-        if options.binary_name in by_name:
-            return by_name[options.binary_name]
-        if options.binary_path is not None:
-            return BinTarget(options.binary_name, "", BinKind.BIN)
-        raise ConfigError(
-            f"--binary-name {options.binary_name}: no such binary in the workspace",
-            f"binaries: {known}",
-        )
-    if options.name is not None and options.name in by_name:
-        return by_name[options.name]
-    only = _only_binary(workspace)
-    if only is not None:
-        return only  # NAME (if given) is the function's name on Lambda
-    if options.name is not None:
-        raise ConfigError(
-            f"no binary named {options.name!r} in the workspace",
-            f"binaries: {known}; deploy one under another name: "
-            f"rustlambda deploy {options.name} --binary-name BIN",
-        )
-    raise ConfigError(
-        f"the workspace has several binaries: {known}",
-        "name the one to deploy (rustlambda deploy NAME) or pass --all",
-    )
-
-
-def _only_binary(workspace: Workspace) -> BinTarget | None:
-    try:
-        selected = select_binaries(workspace, BuildOptions())
-    except RustLambdaError:  # no default binaries
-        return None
-    return selected[0] if len(selected) == 1 else None
-
-
-def _target_for(
-    binary: BinTarget,
-    options: DeployOptions,
-    workspace: Workspace | None,
-    top: dict[str, object],
-    cwd: Path,
-    environ: dict[str, str],
-    warnings: list[str],
-) -> _Target | None:
-    chain = [top, *metadata_chain(workspace, binary if binary.package else None, warnings)]
-    base_env: dict[str, str] = {}
-    include: tuple[str, ...] = ()
-    extension = internal = False
-    flatten: str | None = None
-    lambda_dir: Path | None = first(chain, "lambda_dir")
-    if workspace is not None and binary.package:
-        build = resolve(
-            BuildOptions(extension=first([top], "extension")),
-            environ,
-            workspace,
-            (binary,),
-            (default_target(),),
-        )
-        warnings.extend(build.warnings)
-        function = build.functions.get(binary.name)
-        if function is not None:
-            base_env, include = dict(function.env), function.include
-        extension, internal, flatten = build.extension, build.internal, build.flatten
-        if lambda_dir is None:
-            lambda_dir = (
-                cwd / build.lambda_dir
-                if build.lambda_dir
-                else layout.default_lambda_dir(workspace.target_directory)
-            )
-    if lambda_dir is not None:
-        lambda_dir = cwd / lambda_dir
-    settings = resolve_function(
-        chain,
-        binary=binary.name,
-        base_env=base_env,
-        build_include=include,
-        build_extension=extension,
-        build_internal=internal,
-    )
-    binary_path: Path | None = first(chain, "binary_path")
-    include_root = workspace.root if workspace is not None else cwd
-    if binary_path is not None:
-        return _Target(settings, cwd / binary_path, include_root)
-    assert lambda_dir is not None
-    if options.all and not candidates(
-        lambda_dir, binary.name, extension=settings.extension, flatten=flatten
-    ):
-        return None
-    source = locate(
-        lambda_dir, binary.name, extension=settings.extension, flatten=flatten, arch=options.arch
-    )
-    return _Target(settings, source, include_root)

@@ -28,7 +28,7 @@ from ..package import (
 from ..targets import Arch, GlibcVersion, Runtime
 from ..util.hashing import digest_file
 from ..verify import VerifyReport, verify_artifacts
-from .settings import FunctionSettings
+from .settings import DeploySettings
 
 
 @dataclass(frozen=True)
@@ -117,7 +117,7 @@ def _arch_of(path: Path) -> Arch | None:
 
 def package(
     source: Path,
-    settings: FunctionSettings,
+    settings: DeploySettings,
     *,
     include_root: Path,
     arch: Arch | None,
@@ -183,15 +183,15 @@ def package(
     )
 
 
-def _verify_runtime(settings: FunctionSettings) -> Runtime:
+def _verify_runtime(settings: DeploySettings) -> Runtime:
     if not settings.extension:
-        return Runtime.parse(settings.runtime)
+        return settings.runtime
     provided = [r for r in Runtime if r.value in (settings.compatible_runtimes or ())]
     # the oldest glibc among the runtimes the layer claims to work on
     return min(provided, key=lambda r: r.glibc, default=Runtime.AL2023)
 
 
-def layer_runtimes(package: DeployPackage, settings: FunctionSettings) -> tuple[str, ...]:
+def layer_runtimes(package: DeployPackage, settings: DeploySettings) -> tuple[str, ...]:
     """Compatible runtimes: as given, else every OS-only runtime whose glibc runs the executable."""
     if settings.compatible_runtimes:
         return settings.compatible_runtimes

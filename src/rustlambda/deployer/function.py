@@ -24,7 +24,7 @@ from ..reporting import Reporter
 from .artifacts import DeployPackage
 from .aws import Aws, api, call, error_code, get_or_none
 from .result import Deployment
-from .settings import FunctionSettings
+from .settings import DeploySettings, UrlChange
 
 BASIC_EXECUTION_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 _TRUST_POLICY = json.dumps(
@@ -67,7 +67,7 @@ def _sleep(seconds: float) -> None:
 
 @dataclass
 class FunctionPlan:
-    settings: FunctionSettings
+    settings: DeploySettings
     package: DeployPackage
     current: Mapping[str, Any] | None  # GetFunction's Configuration, None if absent
     role: str | None  # the role ARN to create with (None: create one)
@@ -88,7 +88,7 @@ class FunctionPlan:
             if self.role is None:
                 out.append(f"create IAM role {self.role_name} (AWSLambdaBasicExecutionRole)")
             out.append(
-                f"create function {s.name} ({self.package.arch.value}, {s.runtime}, "
+                f"create function {s.name} ({self.package.arch.value}, {s.runtime.value}, "
                 f"{self.package.size} byte zip)"
             )
         else:
@@ -110,9 +110,9 @@ class FunctionPlan:
             out.append("publish a version (if anything changed since the newest one)")
         if s.alias:
             out.append(f"point alias {s.alias} at that version")
-        if s.function_url == "enable":
-            out.append(f"enable the function URL (AuthType {s.function_url_auth})")
-        elif s.function_url == "disable":
+        if s.function_url is UrlChange.ENABLE:
+            out.append(f"enable the function URL (AuthType {s.function_url_auth.value})")
+        elif s.function_url is UrlChange.DISABLE:
             out.append("disable the function URL")
         if not out:
             out.append("nothing: the function is already as asked")
@@ -127,14 +127,14 @@ def role_name_for(function: str) -> str:
     return f"{name[:55]}-{digest}"
 
 
-def s3_key(settings: FunctionSettings) -> str:
+def s3_key(settings: DeploySettings) -> str:
     return settings.s3_key or settings.name
 
 
 # --- planning (read-only) -----------------------------------------------------------------
 
 
-def plan_function(aws: Aws, settings: FunctionSettings, package: DeployPackage) -> FunctionPlan:
+def plan_function(aws: Aws, settings: DeploySettings, package: DeployPackage) -> FunctionPlan:
     name = settings.name
     found = get_or_none("GetFunction", name, aws.lambda_.get_function, FunctionName=name)
     current: Mapping[str, Any] | None = found["Configuration"] if found else None
@@ -167,10 +167,10 @@ def _role_arn(aws: Aws, role: str) -> str:
 
 
 def desired_config(
-    settings: FunctionSettings, role: str | None, current: Mapping[str, Any] | None
+    settings: DeploySettings, role: str | None, current: Mapping[str, Any] | None
 ) -> dict[str, Any]:
     """The configuration asked for, in Lambda's terms; what nobody set is left out."""
-    config: dict[str, Any] = {"Runtime": settings.runtime, "Handler": layout.BOOTSTRAP}
+    config: dict[str, Any] = {"Runtime": settings.runtime.value, "Handler": layout.BOOTSTRAP}
     if role is not None:
         config["Role"] = role
     if settings.memory is not None:
@@ -183,7 +183,7 @@ def desired_config(
             variables = {**_env_of(current), **variables}
         config["Environment"] = {"Variables": variables}
     if settings.tracing is not None:
-        config["TracingConfig"] = {"Mode": settings.tracing}
+        config["TracingConfig"] = {"Mode": settings.tracing.value}
     if settings.description is not None:
         config["Description"] = settings.description
     if settings.layers is not None:
@@ -390,7 +390,7 @@ def _ensure_role(aws: Aws, name: str, reporter: Reporter) -> tuple[str, bool]:
     return role, True
 
 
-def code_source(aws: Aws, s: FunctionSettings, package: DeployPackage) -> dict[str, Any]:
+def code_source(aws: Aws, s: DeploySettings, package: DeployPackage) -> dict[str, Any]:
     """The ``Code``/``Content`` of a request: the zip's bytes, or its S3 copy (uploaded now)."""
     if s.s3_bucket is None:
         return {"ZipFile": package.zip_path.read_bytes()}
@@ -423,7 +423,7 @@ def _role_not_ready(exc: BaseException) -> bool:
 
 def _create_with_retry(
     aws: Aws,
-    s: FunctionSettings,
+    s: DeploySettings,
     config: dict[str, Any],
     code: dict[str, Any],
     package: DeployPackage,
@@ -458,7 +458,7 @@ def _wait(aws: Aws, waiter: str, name: str) -> None:
         )
 
 
-def _set_retention(aws: Aws, s: FunctionSettings) -> None:
+def _set_retention(aws: Aws, s: DeploySettings) -> None:
     group = f"/aws/lambda/{s.name}"
     get_or_none(
         "CreateLogGroup",
@@ -477,7 +477,7 @@ def _set_retention(aws: Aws, s: FunctionSettings) -> None:
     )
 
 
-def _publish(aws: Aws, s: FunctionSettings, changed: bool, reporter: Reporter) -> str:
+def _publish(aws: Aws, s: DeploySettings, changed: bool, reporter: Reporter) -> str:
     lam = aws.lambda_
     if not changed:
         existing = _matching_version(aws, s.name)
@@ -510,7 +510,7 @@ def _matching_version(aws: Aws, name: str) -> str | None:
     return str(newest["Version"]) if same else None
 
 
-def _alias(aws: Aws, s: FunctionSettings, version: str, reporter: Reporter) -> str:
+def _alias(aws: Aws, s: DeploySettings, version: str, reporter: Reporter) -> str:
     lam = aws.lambda_
     assert s.alias is not None
     subject = f"{s.name}:{s.alias}"
@@ -539,7 +539,7 @@ def _alias(aws: Aws, s: FunctionSettings, version: str, reporter: Reporter) -> s
     return str(current["AliasArn"])
 
 
-def _function_url(aws: Aws, s: FunctionSettings, reporter: Reporter) -> str | None:
+def _function_url(aws: Aws, s: DeploySettings, reporter: Reporter) -> str | None:
     """Enable/disable the URL (on the alias when there is one); returns the URL if enabled."""
     lam = aws.lambda_
     qualifier: dict[str, Any] = {"Qualifier": s.alias} if s.alias else {}
@@ -553,7 +553,7 @@ def _function_url(aws: Aws, s: FunctionSettings, reporter: Reporter) -> str | No
     )
     if s.function_url is None:
         return str(current["FunctionUrl"]) if current else None
-    if s.function_url == "disable":
+    if s.function_url is UrlChange.DISABLE:
         if current is not None:
             reporter.info(f"disabling the function URL of {subject}")
             call(
@@ -565,7 +565,7 @@ def _function_url(aws: Aws, s: FunctionSettings, reporter: Reporter) -> str | No
             )
             _url_permissions(aws, s, qualifier, public=False)
         return None
-    auth = s.function_url_auth
+    auth = s.function_url_auth.value
     if current is None:
         reporter.info(f"enabling the function URL of {subject} (AuthType {auth})")
         current = call(
@@ -590,7 +590,7 @@ def _function_url(aws: Aws, s: FunctionSettings, reporter: Reporter) -> str | No
 
 
 def _url_permissions(
-    aws: Aws, s: FunctionSettings, qualifier: dict[str, Any], *, public: bool
+    aws: Aws, s: DeploySettings, qualifier: dict[str, Any], *, public: bool
 ) -> None:
     """AuthType NONE needs a resource policy letting anyone invoke through the URL."""
     lam = aws.lambda_

@@ -12,12 +12,12 @@ from .artifacts import DeployPackage, layer_runtimes
 from .aws import Aws, call, get_or_none
 from .function import code_source, s3_key
 from .result import Deployment
-from .settings import FunctionSettings
+from .settings import DeploySettings
 
 
 @dataclass(frozen=True)
 class LayerPlan:
-    settings: FunctionSettings
+    settings: DeploySettings
     package: DeployPackage
     runtimes: tuple[str, ...]
     newest: Mapping[str, Any] | None  # GetLayerVersion of the newest version
@@ -41,7 +41,7 @@ class LayerPlan:
         return str(self.newest["Version"]) if self.newest else None
 
 
-def plan_layer(aws: Aws, settings: FunctionSettings, package: DeployPackage) -> LayerPlan:
+def plan_layer(aws: Aws, settings: DeploySettings, package: DeployPackage) -> LayerPlan:
     runtimes = layer_runtimes(package, settings)
     listed = get_or_none(
         "ListLayerVersions", settings.name, aws.lambda_.list_layer_versions, LayerName=settings.name
