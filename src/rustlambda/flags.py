@@ -192,9 +192,11 @@ def _deploy(params: dict[str, Any]) -> DeployFlags:
     from .deployer.settings import DeployOptions
 
     values = _values(Section.DEPLOY, params)
-    as_json = bool(params.pop("as_json")) or str(params.pop("output_format")).lower() == "json"
+    as_json, output_format = bool(params.pop("as_json")), str(params.pop("output_format"))
     options = DeployOptions(**values)  # type: ignore[arg-type]
-    return DeployFlags(options, as_json, bool(params.pop("quiet")))
+    return DeployFlags(
+        options, as_json or output_format.lower() == "json", bool(params.pop("quiet"))
+    )
 
 
 #: ``rustlambda build``'s flags (cargo-lambda's names); the command gets ``flags: BuildFlags``.

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from rustlambda.errors import error_classes
+from rustlambda.settings import docs
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -23,3 +24,14 @@ def test_exit_code_table_lists_exactly_the_error_classes() -> None:
     assert documented == sorted(documented), "keep the table in exit-code order"
     assert documented[0] == 0  # success has no error class
     assert documented[1:] == [cls.exit_code for cls in error_classes()]
+
+
+def test_settings_tables_are_the_settings_table() -> None:
+    """README lists exactly the table's metadata keys (regenerate: python -m
+    rustlambda.settings.docs README.md)."""
+    found = docs.tables(README.read_text(encoding="utf-8"))
+    assert set(found) == set(docs.SECTIONS)
+    for section, table in found.items():
+        assert table == docs.table_markdown(section), section
+        for row in docs.metadata_rows(section):
+            assert all(f"`{key}" in table for key in row.keys)

@@ -164,7 +164,7 @@ LAMBDA_DIR: Setting[Path | None] = Setting(
     _B,
     PathType(),
     None,
-    "output base directory (default: <target-dir>/lambda)",
+    "output base directory (default: `<target-dir>/lambda`)",
     keys=("lambda_dir",),
     env_var="CARGO_LAMBDA_LAMBDA_DIR",
     flags=(Flag(("-l", "--lambda-dir"), "Output base directory."),),
@@ -492,7 +492,7 @@ EXTENSIONS_DIR: Setting[Path | None] = Setting(
     _W,
     PathType(),
     None,
-    "external extensions started with each instance",
+    "external extensions started with each instance (default: `<lambda-dir>/extensions`)",
     flags=(
         Flag(
             ("--extensions-dir",),
