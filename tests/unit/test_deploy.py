@@ -14,7 +14,7 @@ from botocore.stub import Stubber
 from click.testing import CliRunner
 
 from rustlambda.cli import cli
-from rustlambda.deployer import artifacts, function
+from rustlambda.deployer import apply, artifacts, function
 from rustlambda.deployer.aws import Aws, connect
 from rustlambda.deployer.settings import (
     DeployOptions,
@@ -366,7 +366,7 @@ def test_create_retries_while_the_role_propagates(
 ) -> None:
     aws, stub, plan = _stubbed(tmp_path)
     sleeps: list[float] = []
-    monkeypatch.setattr(function, "_sleep", sleeps.append)
+    monkeypatch.setattr(apply, "_sleep", sleeps.append)
     for _ in range(2):
         stub.add_client_error(
             "create_function", "InvalidParameterValueException", NOT_ASSUMABLE, 400
@@ -375,7 +375,7 @@ def test_create_retries_while_the_role_propagates(
     stub.add_response("get_function", {"Configuration": {**CREATED, "State": "Active"}})
     stub.add_client_error("get_function_url_config", "ResourceNotFoundException", "none", 404)
     with stub:
-        deployment = function.apply_function(aws, plan, _Silent())
+        deployment = apply.apply_function(aws, plan, _Silent())
     stub.assert_no_pending_responses()
     assert deployment.status == "created"
     assert sleeps == [2.0, 4.0]
@@ -386,7 +386,7 @@ def test_create_gives_up_after_bounded_attempts(
 ) -> None:
     aws, stub, plan = _stubbed(tmp_path)
     plan.role = None  # rustlambda creates the role: the longer, bounded wait applies
-    monkeypatch.setattr(function, "_sleep", lambda seconds: None)
+    monkeypatch.setattr(apply, "_sleep", lambda seconds: None)
     iam = Stubber(aws.iam)
     iam.add_client_error("get_role", "NoSuchEntity", "no role", 404)
     role_arn = "arn:aws:iam::123456789012:role/rustlambda-hello"
@@ -403,12 +403,12 @@ def test_create_gives_up_after_bounded_attempts(
         },
     )
     iam.add_response("attach_role_policy", {})
-    for _ in range(function.ROLE_ATTEMPTS):
+    for _ in range(apply.ROLE_ATTEMPTS):
         stub.add_client_error(
             "create_function", "InvalidParameterValueException", NOT_ASSUMABLE, 400
         )
     with stub, iam, pytest.raises(DeployError) as caught:
-        function.apply_function(aws, plan, _Silent())
+        apply.apply_function(aws, plan, _Silent())
     stub.assert_no_pending_responses()
     assert caught.value.code == "InvalidParameterValueException"
     assert f"created IAM role {role_arn}" in caught.value.message

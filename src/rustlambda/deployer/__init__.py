@@ -85,7 +85,8 @@ def deploy(
 def _deploy_one(
     aws: Aws, target: Target, pkg: DeployPackage, reporter: Reporter, dry_run: bool
 ) -> Deployment:
-    from .function import apply_function, plan_function
+    from .apply import apply_function
+    from .function import plan_function
     from .layer import apply_layer, plan_layer
 
     s = target.settings

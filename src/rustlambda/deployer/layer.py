@@ -8,9 +8,10 @@ from typing import Any
 
 from ..layout import ArtifactKind
 from ..reporting import Reporter
+from .apply import code_source
 from .artifacts import DeployPackage, layer_runtimes
 from .aws import Aws, call, get_or_none
-from .function import code_source, s3_key
+from .function import s3_key
 from .result import Deployment
 from .settings import DeploySettings
 
