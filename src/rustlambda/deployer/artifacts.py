@@ -125,27 +125,7 @@ def package(
 ) -> DeployPackage:
     """Zip (unless ``source`` is a zip) and verify; refuse what Lambda would not run."""
     kind = ArtifactKind.EXTENSION if settings.extension else ArtifactKind.FUNCTION
-    if not source.is_file():
-        raise ArtifactError(f"{source} does not exist", "pass an existing bootstrap or zip")
-    if zipfile.is_zipfile(source):
-        zip_path, digest = source, digest_file(source).sha256
-        if settings.include:
-            raise ConfigError(
-                f"include only applies when rustlambda zips the executable, and {source} is "
-                "already a zip",
-                "deploy the executable instead, or drop --include",
-            )
-    else:
-        includes = include_entries(settings.include, include_root) if settings.include else []
-        if settings.extension:
-            entries = extension_zip_entries(
-                source, settings.binary, internal=settings.internal, includes=includes
-            )
-        else:
-            entries = function_zip_entries(source, includes)
-        zip_path = layout.zip_path(source, settings.binary, kind)
-        written = write_zip(zip_path, entries, environ=environ)
-        zip_path, digest = written.path, written.sha256
+    zip_path, digest = _zipped(source, settings, kind, include_root, environ)
     report = verify_artifacts((zip_path,), runtime=_verify_runtime(settings), arch=arch)
     report.raise_on_failure()
     executables = [a for a in report.artifacts if a.arch is not None]
@@ -181,6 +161,35 @@ def package(
         max_glibc=first.max_glibc,
         verification=report,
     )
+
+
+def _zipped(
+    source: Path,
+    settings: DeploySettings,
+    kind: ArtifactKind,
+    include_root: Path,
+    environ: dict[str, str],
+) -> tuple[Path, str]:
+    """The zip to deploy and its SHA-256: ``source`` itself, or the zip written next to it."""
+    if not source.is_file():
+        raise ArtifactError(f"{source} does not exist", "pass an existing bootstrap or zip")
+    if zipfile.is_zipfile(source):
+        if settings.include:
+            raise ConfigError(
+                f"include only applies when rustlambda zips the executable, and {source} is "
+                "already a zip",
+                "deploy the executable instead, or drop --include",
+            )
+        return source, digest_file(source).sha256
+    includes = include_entries(settings.include, include_root) if settings.include else []
+    if settings.extension:
+        entries = extension_zip_entries(
+            source, settings.binary, internal=settings.internal, includes=includes
+        )
+    else:
+        entries = function_zip_entries(source, includes)
+    written = write_zip(layout.zip_path(source, settings.binary, kind), entries, environ=environ)
+    return written.path, written.sha256
 
 
 def _verify_runtime(settings: DeploySettings) -> Runtime:
