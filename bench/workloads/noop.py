@@ -320,16 +320,20 @@ def diagnose(
         for k, v in rl_census.items()
         if k.startswith(("zig", "cargo-zigbuild zig", "rustc -vV"))
     )
+
+    def at(file: str, function: str) -> str:
+        return fmt_value(step[_STEPS[(file, function)]])
+
     notes = [
         f"Raw cargo's no-op is {fmt_value(raw.median)}: a fingerprint check. rustlambda's "
         f"{fmt_value(ours.median)} splits into (cProfile medians, table above; cProfile adds "
         f"overhead to the Python parts) interpreter start-up and imports "
         f"{fmt_value(step['interpreter start-up + imports (wall - main)'])}, `cargo metadata` "
-        f"{fmt_value(step[_STEPS[('project.py', 'load_workspace')]])}, the target std check "
-        f"{fmt_value(step[_STEPS[('toolchain.py', 'ensure_target_std')]])}, the cargo-zigbuild "
-        f"run {fmt_value(step[_STEPS[('cmd.py', 'stream')]])}, copying the bootstraps "
-        f"{fmt_value(step[_STEPS[('builder/run.py', '_install')]])} and verifying them "
-        f"{fmt_value(step[_STEPS[('builder/run.py', '_verify')]])}.",
+        f"{at('rustlambda/project.py', 'load_workspace')}, the target std check "
+        f"{at('rustlambda/toolchain.py', 'ensure_target_std')}, the cargo-zigbuild "
+        f"run {at('util/cmd.py', 'stream')}, copying the bootstraps "
+        f"{at('builder/run.py', '_install')} and verifying them "
+        f"{at('builder/run.py', '_verify')}.",
         f"cargo-zigbuild alone, with rustlambda's exact command line and environment, takes "
         f"{fmt_value(median['zig'])} for the no-op: {ratio(median['zig'], raw.median):.1f}x raw "
         "cargo before any Python runs. Besides cargo it starts "
