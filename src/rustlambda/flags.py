@@ -222,16 +222,22 @@ deploy_flags = _decorate(
 )
 
 
-@click.command("build")
-@build_flags
-def _build_parser(flags: BuildFlags) -> BuildFlags:
-    return flags
+@functools.cache
+def _build_parser() -> click.Command:
+    """A ``build`` command that returns its flags (made on first use: the CDK's)."""
+
+    @click.command("build")
+    @build_flags
+    def parser(flags: BuildFlags) -> BuildFlags:
+        return flags
+
+    return parser
 
 
 def parse_build_args(args: Sequence[str]) -> BuildOptions:
     """``rustlambda build`` flags (e.g. ``["--all-features"]``) as `BuildOptions`; click's
     usage errors (`click.ClickException`) are raised as they are."""
-    context = _build_parser.make_context("build", list(args))
-    flags = _build_parser.invoke(context)
+    parser = _build_parser()
+    flags = parser.invoke(parser.make_context("build", list(args)))
     assert isinstance(flags, BuildFlags)
     return flags.options

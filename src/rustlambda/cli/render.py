@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 import click
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from ..errors import RustLambdaError
 from ..layout import ArtifactKind
@@ -76,6 +75,8 @@ def build_result(out: Console, result: BuildResult) -> None:
             size, path = (a.zip.size, a.zip.path) if a.zip else (a.size, a.path)
             click.echo(f"{a.function}\t{a.arch.value}\t{size}\t{path}")
         return
+    from rich.table import Table  # only a terminal needs it
+
     table = Table(title=f"Lambda artifacts in {result.lambda_dir}")
     for column in ("function", "kind", "architecture", "size"):
         table.add_column(column, justify="right" if column == "size" else "left")
@@ -129,6 +130,8 @@ def verification(console: Console, report: VerifyReport) -> None:
             click.echo("\t".join(cells))
         _findings(console, report)
         return
+    from rich.table import Table
+
     table = Table(title=f"verified against {report.runtime.value}")
     for column in (
         "artifact",

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, TypeVar
 
@@ -30,7 +29,6 @@ from .model import Context, Invalid
 E = TypeVar("E", bound=enum.Enum)
 
 
-@dataclass(frozen=True)
 class Bool:
     describe = "true or false"
 
@@ -40,7 +38,6 @@ class Bool:
         raise Invalid(f"must be true or false, not {value!r}", "write true or false")
 
 
-@dataclass(frozen=True)
 class Text:
     describe = "string"
 
@@ -53,10 +50,11 @@ class Text:
         )
 
 
-@dataclass(frozen=True)
 class Int:
-    lo: int | None = None
-    hi: int | None = None
+    __slots__ = ("hi", "lo")
+
+    def __init__(self, lo: int | None = None, hi: int | None = None) -> None:
+        self.lo, self.hi = lo, hi
 
     @property
     def describe(self) -> str:
@@ -76,7 +74,6 @@ class Int:
         return value
 
 
-@dataclass(frozen=True)
 class Seconds:
     describe = "seconds (a number above 0)"
 
@@ -86,14 +83,19 @@ class Seconds:
         raise Invalid(f"must be a number of seconds above 0, not {value!r}", "seconds, e.g. 30")
 
 
-@dataclass(frozen=True)
 class Choice(Generic[E]):
-    """An enum, by its value (case-insensitive) or an alias."""
+    """An enum, by its value (case-insensitive) or an alias; ``spelling``: how users write the
+    values, when not as the enum's (cargo-lambda's ``active``)."""
 
-    kind: type[E]
-    aliases: Mapping[str, E] | None = None
-    #: How users write the values, when not as the enum's (cargo-lambda's ``active``).
-    spelling: tuple[str, ...] | None = None
+    __slots__ = ("aliases", "kind", "spelling")
+
+    def __init__(
+        self,
+        kind: type[E],
+        aliases: Mapping[str, E] | None = None,
+        spelling: tuple[str, ...] | None = None,
+    ) -> None:
+        self.kind, self.aliases, self.spelling = kind, aliases, spelling
 
     @property
     def describe(self) -> str:
@@ -117,7 +119,6 @@ class Choice(Generic[E]):
         raise Invalid(f"= {value!r} is not one of {valid}", f"use one of: {valid}")
 
 
-@dataclass(frozen=True)
 class RuntimeType:
     describe = "provided.al2023 | provided.al2"
 
@@ -138,9 +139,11 @@ class Split(enum.Enum):
     ARGUMENTS = "arguments"
 
 
-@dataclass(frozen=True)
 class Strings:
-    split: Split = Split.STRINGS
+    __slots__ = ("split",)
+
+    def __init__(self, split: Split = Split.STRINGS) -> None:
+        self.split = split
 
     @property
     def describe(self) -> str:
@@ -176,7 +179,6 @@ class Strings:
         return text.split(",")
 
 
-@dataclass(frozen=True)
 class Targets:
     """Target triples (``strings``), as `Target` values, duplicates dropped."""
 
@@ -191,18 +193,18 @@ class Targets:
         return tuple(dict.fromkeys(Target.parse(name) for name in names))
 
 
-@dataclass(frozen=True)
 class ArchSwitch:
     """``arm64 = true`` / ``x86_64 = true``: the architecture's gnu target, or nothing."""
 
-    arch: Arch
     describe = "true or false"
+
+    def __init__(self, arch: Arch) -> None:
+        self.arch = arch
 
     def __call__(self, value: object, ctx: Context) -> tuple[Target, ...] | None:
         return (Target.for_arch(self.arch),) if Bool()(value, ctx) else ()
 
 
-@dataclass(frozen=True)
 class CompilerType:
     describe = 'zig | cargo | cross, or { type = "cargo", subcommand = [...], extra_args = [...] }'
 
@@ -237,7 +239,6 @@ def _sub(ctx: Context, key: str) -> Context:
     return Context(f"{ctx.where}.{key}", ctx.base, key)
 
 
-@dataclass(frozen=True)
 class EnvTable:
     """``[*.metadata.lambda.env]``: a table of strings (numbers and booleans written as TOML
     values are taken as their text)."""
@@ -258,7 +259,6 @@ def _text(value: object) -> str:
     return str(value)
 
 
-@dataclass(frozen=True)
 class EnvVars:
     """``KEY=VALUE`` strings (``strings``), or a table."""
 
@@ -270,7 +270,6 @@ class EnvVars:
         return parse_env_vars(_key_values(value, ctx), ctx.where)
 
 
-@dataclass(frozen=True)
 class Tags:
     """``KEY=VALUE`` strings (``strings``), or a table."""
 
@@ -293,7 +292,6 @@ def _key_values(value: object, ctx: Context) -> tuple[str, ...]:
     )
 
 
-@dataclass(frozen=True)
 class EnvFile:
     """A file of ``KEY=VALUE`` lines, relative to the Cargo.toml (or the working directory for
     a flag); the value is the variables it holds."""
@@ -306,7 +304,6 @@ class EnvFile:
         return read_env_file(ctx.base / PathType()(value, ctx))
 
 
-@dataclass(frozen=True)
 class PathType:
     """A path as written (relative to the working directory where it is used)."""
 
@@ -323,7 +320,6 @@ class PathType:
         )
 
 
-@dataclass(frozen=True)
 class FilePath:
     """A path relative to the Cargo.toml that names it (a flag's: to the working directory)."""
 

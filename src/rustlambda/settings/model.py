@@ -8,10 +8,23 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
+
+if TYPE_CHECKING:  # a Protocol costs its creation at import; only the type checker needs it
+
+    class Converter(Protocol[T_co]):
+        """Turns a raw value (TOML, an environment string, a command-line value, or a value of
+        the result type itself) into the typed value, or raises `Invalid` /
+        a `RustLambdaError`."""
+
+        #: How the type reads in README's tables ("true or false", "whole number 1 to 900"...).
+        @property
+        def describe(self) -> str: ...
+
+        def __call__(self, value: object, ctx: Context) -> T_co: ...
 
 
 class Command(enum.StrEnum):
@@ -97,17 +110,6 @@ class Context:
     where: str  # "[package.metadata.lambda.deploy] of api: memory", "--memory", ...
     base: Path  # relative paths are relative to this (the Cargo.toml's folder, or the cwd)
     key: str = ""  # the key or flag as the user wrote it
-
-
-class Converter(Protocol[T_co]):
-    """Turns a raw value (TOML, an environment string, a command-line value, or a value of the
-    result type itself) into the typed value, or raises `Invalid` / a `RustLambdaError`."""
-
-    #: How the type reads in README's tables ("true or false", "whole number 1 to 900"...).
-    @property
-    def describe(self) -> str: ...
-
-    def __call__(self, value: object, ctx: Context) -> T_co: ...
 
 
 @dataclass(frozen=True)
