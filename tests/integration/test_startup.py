@@ -9,7 +9,8 @@ import sys
 def test_version_imports_no_build_verify_or_boto3() -> None:
     probe = (
         "import sys; from rustlambda.cli import main; code = main(['--version']); "
-        "heavy = ['rustlambda.builder', 'rustlambda.verify', 'elftools', 'boto3', 'aiohttp']; "
+        "heavy = ['rustlambda.builder', 'rustlambda.verify', 'elftools', 'boto3', 'aiohttp', "
+        "'rich']; "
         "print(sorted(m for m in heavy if m in sys.modules))"
     )
     done = subprocess.run(
