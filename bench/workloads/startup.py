@@ -115,7 +115,7 @@ def run_workload(ctx: Context) -> Section:
         + (
             "The package's names are imported lazily: the CLI's start-up is its libraries and "
             "the CLI module itself."
-            if package < 0.02
+            if not eager
             else "The package imports its modules eagerly: "
             + ", ".join(f"`{m}`" for m in eager[:5])
             + " (import profile above)."
