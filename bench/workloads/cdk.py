@@ -184,10 +184,10 @@ def run_workload(ctx: Context) -> Section:
 #: (last two path components, function) → label, for the cProfile breakdown of one synth
 _STEPS = {
     ("aws_cdk/__init__.py", "<module>"): "import aws_cdk",
-    ("rustlambda/cdk.py", "<module>"): "import rustlambda.cdk (+ the rustlambda modules)",
-    ("rustlambda/cdk.py", "build"): "the one shared rustlambda build (cargo metadata, "
+    ("cdk/__init__.py", "<module>"): "import rustlambda.cdk (+ the rustlambda modules)",
+    ("cdk/bundling.py", "build"): "the one shared rustlambda build (cargo metadata, "
     "cargo-zigbuild no-op, copy, verify)",
-    ("rustlambda/cdk.py", "try_bundle"): "every local bundling (the build + one copy each)",
+    ("cdk/bundling.py", "try_bundle"): "every local bundling (the build + one copy each)",
     ("providers/process.py", "_next_message"): "waiting for node (jsii kernel round trips)",
     ("aws_cdk/__init__.py", "synth"): "app.synth() (node writes cdk.out)",
 }
@@ -280,8 +280,8 @@ def explain(
         f"{fmt_value(target)}; the empty app alone takes {fmt_value(floor)} (Python, "
         "`import aws_cdk`, starting node and jsii, synthesizing), and rustlambda.cdk adds "
         f"{fmt_value(warm[f'rustlambda|{many}'].median - floor)} for {many} functions, of which "
-        f"{fmt_value(steps[_STEPS[('rustlambda/cdk.py', 'build')]].median)} is its one build "
-        f"and {fmt_value(steps[_STEPS[('rustlambda/cdk.py', '<module>')]].median)} importing "
+        f"{fmt_value(steps[_STEPS[('cdk/bundling.py', 'build')]].median)} is its one build "
+        f"and {fmt_value(steps[_STEPS[('cdk/__init__.py', '<module>')]].median)} importing "
         f"rustlambda (cProfile table; under cProfile {fmt_value(node)} of the process waits on "
         "node). Both constructs pay the same CDK floor, so the ratio can only approach 3x as "
         "the number of functions grows: cargo-lambda-cdk adds one `cargo lambda build` per "

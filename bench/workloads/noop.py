@@ -29,15 +29,17 @@ changed = {k: v for k, v in plan.env.items() if os.environ.get(k) != v}
 print(json.dumps({"argv": list(plan.argv), "env": changed}))
 """
 
-#: (file, function) in rustlambda → label, for the cProfile breakdown
+#: (folder/file, function) in rustlambda → label, for the cProfile breakdown
 _STEPS = {
-    ("cli.py", "main"): "after imports: the `build` command",
-    ("build.py", "plan_build"): "plan_build (options, metadata, overrides)",
-    ("project.py", "load_workspace"): "  of which `cargo metadata` (load_workspace)",
-    ("toolchain.py", "ensure_target_std"): "`rustc --print target-libdir` (ensure_target_std)",
-    ("cmd.py", "stream"): "cargo-zigbuild run (cmd.stream)",
-    ("build.py", "_install"): "copy bootstraps (_install)",
-    ("build.py", "_verify"): "verify artifacts (_verify: ELF parsing)",
+    ("cli/__init__.py", "main"): "after imports: the `build` command",
+    ("builder/plan.py", "plan_build"): "plan_build (options, metadata, overrides)",
+    ("rustlambda/project.py", "load_workspace"): "  of which `cargo metadata` (load_workspace)",
+    ("rustlambda/toolchain.py", "ensure_target_std"): (
+        "`rustc --print target-libdir` (ensure_target_std)"
+    ),
+    ("util/cmd.py", "stream"): "cargo-zigbuild run (cmd.stream)",
+    ("builder/run.py", "_install"): "copy bootstraps (_install)",
+    ("builder/run.py", "_verify"): "verify artifacts (_verify: ELF parsing)",
 }
 _PSTATS = """
 import json, pstats, sys
@@ -45,7 +47,7 @@ wanted = json.loads(sys.argv[2])
 stats = pstats.Stats(sys.argv[1])
 found = {}
 for (path, _line, func), (_cc, _nc, _tt, cumulative, _callers) in stats.stats.items():
-    key = path.rsplit("/", 1)[-1] + "|" + func
+    key = "/".join(path.rsplit("/", 2)[-2:]) + "|" + func
     if key in wanted:
         found[wanted[key]] = found.get(wanted[key], 0.0) + cumulative
 print(json.dumps({"steps": found, "total": stats.total_tt}))
@@ -89,7 +91,7 @@ def cprofile_steps(ctx: Context, ws: Path, target: Path, runs: int) -> dict[str,
             ).stdout
         )
         steps.setdefault("whole process (wall, under cProfile)", Stat()).samples.append(wall)
-        main = parsed["steps"].get(_STEPS[("cli.py", "main")], 0.0)
+        main = parsed["steps"].get(_STEPS[("cli/__init__.py", "main")], 0.0)
         steps.setdefault("interpreter start-up + imports (wall - main)", Stat()).samples.append(
             wall - main
         )
@@ -318,16 +320,20 @@ def diagnose(
         for k, v in rl_census.items()
         if k.startswith(("zig", "cargo-zigbuild zig", "rustc -vV"))
     )
+
+    def at(file: str, function: str) -> str:
+        return fmt_value(step[_STEPS[(file, function)]])
+
     notes = [
         f"Raw cargo's no-op is {fmt_value(raw.median)}: a fingerprint check. rustlambda's "
         f"{fmt_value(ours.median)} splits into (cProfile medians, table above; cProfile adds "
         f"overhead to the Python parts) interpreter start-up and imports "
         f"{fmt_value(step['interpreter start-up + imports (wall - main)'])}, `cargo metadata` "
-        f"{fmt_value(step[_STEPS[('project.py', 'load_workspace')]])}, the target std check "
-        f"{fmt_value(step[_STEPS[('toolchain.py', 'ensure_target_std')]])}, the cargo-zigbuild "
-        f"run {fmt_value(step[_STEPS[('cmd.py', 'stream')]])}, copying the bootstraps "
-        f"{fmt_value(step[_STEPS[('build.py', '_install')]])} and verifying them "
-        f"{fmt_value(step[_STEPS[('build.py', '_verify')]])}.",
+        f"{at('rustlambda/project.py', 'load_workspace')}, the target std check "
+        f"{at('rustlambda/toolchain.py', 'ensure_target_std')}, the cargo-zigbuild "
+        f"run {at('util/cmd.py', 'stream')}, copying the bootstraps "
+        f"{at('builder/run.py', '_install')} and verifying them "
+        f"{at('builder/run.py', '_verify')}.",
         f"cargo-zigbuild alone, with rustlambda's exact command line and environment, takes "
         f"{fmt_value(median['zig'])} for the no-op: {ratio(median['zig'], raw.median):.1f}x raw "
         "cargo before any Python runs. Besides cargo it starts "

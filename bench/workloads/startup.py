@@ -110,19 +110,24 @@ def run_workload(ctx: Context) -> Section:
     )
     section.notes.append(
         f"Over bare Python, `import rustlambda` costs {fmt_value(package)} and "
-        f"`import rustlambda.cli` {fmt_value(cli)}, of which click and rich.console "
+        f"`import rustlambda.cli` {fmt_value(cli)}; click and rich.console take "
         f"{fmt_value(third)} by themselves. "
         + (
-            "The package's names are imported lazily: the CLI's start-up is click, rich and "
+            "The package's names are imported lazily: the CLI's start-up is its libraries and "
             "the CLI module itself."
-            if package < 0.02
+            if not eager
             else "The package imports its modules eagerly: "
             + ", ".join(f"`{m}`" for m in eager[:5])
             + " (import profile above)."
         )
-        + f" rich alone is {fmt_value(rich)} of it and `--version` does not use it: importing "
-        "rich only where output is rendered would take that off every command that prints "
-        "little."
+        + (
+            f" rich alone is {fmt_value(rich)} of it and `--version` does not use it: importing "
+            "rich only where output is rendered would take that off every command that prints "
+            "little."
+            if any(m.startswith("rich") for m, _, _ in profile)
+            else f" rich ({fmt_value(rich)}) is imported only by the commands that render "
+            "output, not by the CLI's start-up."
+        )
     )
     section.notes.append(
         f"Without a bytecode cache for rustlambda (this machine's shells set "

@@ -16,7 +16,7 @@ from elftools.elf.gnuversions import GNUVerNeedSection
 from elftools.elf.segments import InterpSegment
 
 from .errors import ArtifactError
-from .targets import Arch
+from .targets import Arch, GlibcVersion
 
 _GLIBC = re.compile(r"^GLIBC_(\d+)\.(\d+)(?:\.\d+)?$")
 
@@ -28,7 +28,7 @@ class ElfInfo:
     file_type: str  # "ET_EXEC" | "ET_DYN" | ...
     interpreter: str | None
     needed: tuple[str, ...]
-    glibc_versions: tuple[tuple[int, int], ...]
+    glibc_versions: tuple[GlibcVersion, ...]
     elf_class: int  # 32 | 64
     little_endian: bool
     osabi: str  # pyelftools' EI_OSABI name
@@ -41,7 +41,7 @@ class ElfInfo:
         return self.interpreter is None and not self.needed
 
     @property
-    def max_glibc(self) -> tuple[int, int] | None:
+    def max_glibc(self) -> GlibcVersion | None:
         return max(self.glibc_versions, default=None)
 
 
@@ -64,7 +64,7 @@ def _parse(fh: IO[bytes], name: str) -> ElfInfo:
         machine = str(elf["e_machine"])
         interpreter = None
         needed: list[str] = []
-        versions: set[tuple[int, int]] = set()
+        versions: set[GlibcVersion] = set()
         version_needs: list[tuple[str, str]] = []
         for segment in elf.iter_segments():
             if isinstance(segment, InterpSegment):

@@ -7,7 +7,6 @@ library raises these and never prints. Exit codes are part of the documented int
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -28,6 +27,11 @@ class RustLambdaError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+    def add_context(self, context: str) -> None:
+        """Append ``context`` to the message, e.g. what was already done when this failed."""
+        self.message += context
+        self.args = (self.message,)
 
 
 class ConfigError(RustLambdaError):
@@ -161,27 +165,9 @@ class DeployError(RustLambdaError):
         self.code = code
 
 
-ALL_ERRORS: Sequence[type[RustLambdaError]] = (
-    ConfigError,
-    ManifestNotFoundError,
-    ManifestError,
-    NoBinaryTargetsError,
-    UnknownBinaryError,
-    UnsupportedTargetError,
-    UnknownCompilerError,
-    ToolNotFoundError,
-    MissingTargetStdError,
-    ZigNotFoundError,
-    CompileError,
-    ArtifactError,
-    IncludeError,
-    VerifyError,
-    EmulatorError,
-    AddressInUseError,
-    UnknownExampleError,
-    InvokeConnectionError,
-    FunctionError,
-    InvokeRequestError,
-    AwsCredentialsError,
-    DeployError,
-)
+def error_classes() -> list[type[RustLambdaError]]:
+    """Every error class with its own exit code, the base class (exit 1) first, by exit code."""
+    found: list[type[RustLambdaError]] = [RustLambdaError]
+    for cls in found:  # grows while it is walked: subclasses of subclasses too
+        found.extend(sub for sub in cls.__subclasses__() if sub not in found)
+    return sorted(found, key=lambda cls: cls.exit_code)

@@ -113,10 +113,6 @@ def _strip_native(flags: Sequence[str]) -> tuple[list[str], bool, bool]:
     return out, removed, has_cpu
 
 
-def _triple_env(triple: str) -> str:
-    return triple.upper().replace("-", "_")
-
-
 def plan_overrides(
     *,
     optimize: bool,
@@ -128,7 +124,6 @@ def plan_overrides(
 ) -> CargoOverrides:
     config: list[str] = []
     notes: list[str] = []
-    env: dict[str, str] = {}
     configs = config_files(cwd, environ)
 
     if optimize:
@@ -142,25 +137,45 @@ def plan_overrides(
     # rustflags: cargo uses exactly one source, first of: CARGO_ENCODED_RUSTFLAGS, RUSTFLAGS,
     # target.<triple>.rustflags (+ CARGO_TARGET_<T>_RUSTFLAGS), build.rustflags.
     if "CARGO_ENCODED_RUSTFLAGS" in environ or "RUSTFLAGS" in environ:
-        var = "CARGO_ENCODED_RUSTFLAGS" if "CARGO_ENCODED_RUSTFLAGS" in environ else "RUSTFLAGS"
-        raw = environ[var]
-        flags = raw.split("\x1f") if var == "CARGO_ENCODED_RUSTFLAGS" else raw.split()
-        flags = [f for f in flags if f]
-        cleaned, removed, has_cpu = _strip_native(flags)
-        if removed:
-            notes.append(
-                f"removed target-cpu=native from {var}: Lambda's CPU is not this machine's"
-            )
-        if optimize and not has_cpu:
-            if len(targets) == 1:
-                cleaned += ["-C", f"target-cpu={targets[0].arch.target_cpu}"]
-            else:
-                notes.append(f"{var} is set, so no per-architecture target-cpu is added")
-        if removed or cleaned != flags:
-            sep = "\x1f" if var == "CARGO_ENCODED_RUSTFLAGS" else " "
-            env[var] = sep.join(cleaned)
+        env = _environment_rustflags(optimize, targets, environ, notes)
         return CargoOverrides(tuple(config), env, tuple(notes))
+    config += _config_rustflags(optimize, targets, configs, environ, notes)
+    return CargoOverrides(tuple(config), {}, tuple(notes))
 
+
+def _environment_rustflags(
+    optimize: bool, targets: Sequence[Target], environ: Mapping[str, str], notes: list[str]
+) -> dict[str, str]:
+    """RUSTFLAGS (or CARGO_ENCODED_RUSTFLAGS) without target-cpu=native, plus the target's cpu
+    for a one-target release build: the replacement variable, if anything changed."""
+    var = "CARGO_ENCODED_RUSTFLAGS" if "CARGO_ENCODED_RUSTFLAGS" in environ else "RUSTFLAGS"
+    raw = environ[var]
+    flags = raw.split("\x1f") if var == "CARGO_ENCODED_RUSTFLAGS" else raw.split()
+    flags = [f for f in flags if f]
+    cleaned, removed, has_cpu = _strip_native(flags)
+    if removed:
+        notes.append(f"removed target-cpu=native from {var}: Lambda's CPU is not this machine's")
+    if optimize and not has_cpu:
+        if len(targets) == 1:
+            cleaned += ["-C", f"target-cpu={targets[0].arch.target_cpu}"]
+        else:
+            notes.append(f"{var} is set, so no per-architecture target-cpu is added")
+    if removed or cleaned != flags:
+        sep = "\x1f" if var == "CARGO_ENCODED_RUSTFLAGS" else " "
+        return {var: sep.join(cleaned)}
+    return {}
+
+
+def _config_rustflags(
+    optimize: bool,
+    targets: Sequence[Target],
+    configs: Sequence[Path],
+    environ: Mapping[str, str],
+    notes: list[str],
+) -> list[str]:
+    """``--config target.<triple>.rustflags=[...]`` values: each target's cpu (the release
+    build's, or the baseline instead of native), keeping the rustflags cargo would use."""
+    config: list[str] = []
     file_tables = [read_toml(path) for path in configs]
     build_flags: list[str] = []
     for table in file_tables:
@@ -174,7 +189,7 @@ def plan_overrides(
         for table in file_tables:
             value = _get(table, "target", target.triple, "rustflags")
             target_flags += value.split() if isinstance(value, str) else list(value or [])
-        env_var = f"CARGO_TARGET_{_triple_env(target.triple)}_RUSTFLAGS"
+        env_var = f"CARGO_TARGET_{target.env_name}_RUSTFLAGS"
         if env_var in environ:
             target_flags += environ[env_var].split()
         wanted_cpu = target.arch.target_cpu if optimize else BASELINE_CPU[target.arch]
@@ -192,7 +207,7 @@ def plan_overrides(
             notes.append("removed target-cpu=native from build.rustflags for the Lambda build")
         if (optimize and not has_cpu) or removed:
             config.append(_rustflags(target, [*cleaned, "-C", f"target-cpu={wanted_cpu}"]))
-    return CargoOverrides(tuple(config), env, tuple(notes))
+    return config
 
 
 def _rustflags(target: Target, flags: Sequence[str]) -> str:

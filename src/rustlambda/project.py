@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import json
 import tomllib
 from collections.abc import Mapping
@@ -13,13 +14,20 @@ from .errors import ManifestError, ManifestNotFoundError
 from .util.cmd import CommandRunner
 
 
+class BinKind(enum.StrEnum):
+    """cargo's target kind of a binary (and the flag selecting it: ``--bin``, ``--example``)."""
+
+    BIN = "bin"
+    EXAMPLE = "example"
+
+
 @dataclass(frozen=True)
 class BinTarget:
     """A binary cargo can build: a ``[[bin]]`` (or src/main.rs, src/bin/*) or an example."""
 
     name: str
     package: str
-    kind: str  # "bin" | "example"
+    kind: BinKind
 
 
 @dataclass(frozen=True)
@@ -61,9 +69,9 @@ class Workspace:
             for target in pkg["targets"]:
                 kinds = target.get("kind", [])
                 if "bin" in kinds:
-                    bins.append(BinTarget(target["name"], pkg["name"], "bin"))
+                    bins.append(BinTarget(target["name"], pkg["name"], BinKind.BIN))
                 elif kinds == ["example"]:  # not example libraries
-                    examples.append(BinTarget(target["name"], pkg["name"], "example"))
+                    examples.append(BinTarget(target["name"], pkg["name"], BinKind.EXAMPLE))
             packages.append(
                 Package(
                     name=pkg["name"],

@@ -1,4 +1,8 @@
-"""Target triples, Lambda architectures and runtimes (with the glibc each one provides)."""
+"""Target triples, Lambda architectures and runtimes (with the glibc each one provides).
+
+The enums are `StrEnum`s: typed everywhere inside rustlambda, and their value (Lambda's or
+Rust's own spelling) is what JSON, the CLI and AWS calls get.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +13,11 @@ from dataclasses import dataclass
 
 from .errors import ConfigError, UnsupportedTargetError
 
+#: A glibc version, (major, minor): (2, 34).
+GlibcVersion = tuple[int, int]
 
-class Arch(enum.Enum):
+
+class Arch(enum.StrEnum):
     """A Lambda architecture; the value is Lambda's own name for it."""
 
     X86_64 = "x86_64"
@@ -31,12 +38,14 @@ class Arch(enum.Enum):
         return "EM_X86_64" if self is Arch.X86_64 else "EM_AARCH64"
 
 
-class Runtime(enum.Enum):
+class Runtime(enum.StrEnum):
+    """An OS-only Lambda runtime; the value is Lambda's runtime identifier."""
+
     AL2023 = "provided.al2023"
     AL2 = "provided.al2"
 
     @property
-    def glibc(self) -> tuple[int, int]:
+    def glibc(self) -> GlibcVersion:
         return (2, 34) if self is Runtime.AL2023 else (2, 26)
 
     @classmethod
@@ -51,6 +60,13 @@ class Runtime(enum.Enum):
         )
 
 
+class Libc(enum.StrEnum):
+    """The C library of a Linux target, as the triple spells it."""
+
+    GNU = "gnu"
+    MUSL = "musl"
+
+
 _TRIPLE = re.compile(
     r"^(?P<arch>x86_64|aarch64)-unknown-linux-(?P<libc>gnu|musl)"
     r"(?:\.(?P<major>\d+)\.(?P<minor>\d+))?$"
@@ -62,17 +78,22 @@ class Target:
     """A Linux target Lambda can run: x86_64/aarch64, gnu/musl, optionally a pinned glibc."""
 
     arch: Arch
-    libc: str  # "gnu" | "musl"
-    glibc: tuple[int, int] | None = None  # explicit ".2.xx" suffix given by the user
+    libc: Libc
+    glibc: GlibcVersion | None = None  # explicit ".2.xx" suffix given by the user
 
     @property
     def triple(self) -> str:
         """The rustc triple, without any glibc suffix (what cargo names its target dir)."""
         return f"{self.arch.rust_arch}-unknown-linux-{self.libc}"
 
+    @property
+    def env_name(self) -> str:
+        """The triple as cargo spells it in variable names (``CARGO_TARGET_<NAME>_LINKER``)."""
+        return self.triple.upper().replace("-", "_")
+
     def zig_triple(self, runtime: Runtime) -> str:
         """The cargo-zigbuild triple: gnu targets pinned to the runtime's glibc unless explicit."""
-        if self.libc != "gnu":
+        if self.libc is not Libc.GNU:
             return self.triple
         major, minor = self.glibc or runtime.glibc
         return f"{self.triple}.{major}.{minor}"
@@ -102,11 +123,11 @@ class Target:
                     f"drop the suffix: {arch.rust_arch}-unknown-linux-musl",
                 )
             glibc = (int(match["major"]), int(match["minor"]))
-        return cls(arch=arch, libc=match["libc"], glibc=glibc)
+        return cls(arch=arch, libc=Libc(match["libc"]), glibc=glibc)
 
     @classmethod
     def for_arch(cls, arch: Arch) -> Target:
-        return cls(arch=arch, libc="gnu")
+        return cls(arch=arch, libc=Libc.GNU)
 
 
 def host_arch() -> Arch | None:
@@ -126,5 +147,5 @@ def default_target() -> Target:
     return Target.for_arch(host_arch() or Arch.X86_64)
 
 
-def version_str(version: tuple[int, int]) -> str:
+def version_str(version: GlibcVersion) -> str:
     return f"{version[0]}.{version[1]}"

@@ -9,23 +9,27 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import difflib
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TypeVar
 
 import pathspec
 from watchfiles import Change, DefaultFilter, awatch
 
-from .build import BuildPlan, BuildResult, plan_build, run_plan
-from .config import BuildOptions, OutputFormat, parse_env_vars, read_env_file
+from . import layout
+from .builder import BuildPlan, BuildResult, plan_build, run_plan
 from .elf import read_elf
 from .emulator import Emulator, EmulatorSettings, FunctionSpec, LogRecord, Report
 from .errors import ArtifactError, ConfigError, RustLambdaError
+from .layout import ArtifactKind
+from .options import BuildOptions, OutputFormat
 from .reporting import LoggingReporter, Reporter
-from .targets import host_arch
+from .settings import table as t
+from .settings.model import Scope, Section
+from .settings.resolve import Metadata, options_layer, served_chain
+from .targets import Arch, host_arch
 
 
 @dataclass(frozen=True)
@@ -34,7 +38,7 @@ class WatchOptions:
 
     ``invoke_address``, ``invoke_port``, ``concurrency``, ``timeout`` and ``ignore_changes`` left
     ``None`` come from ``[package|workspace.metadata.lambda.watch]`` (cargo-lambda's keys), then
-    from ``settings`` / the defaults.
+    from ``settings`` / the defaults. Each field is a row of `rustlambda.settings.table`.
     """
 
     build: BuildOptions
@@ -43,8 +47,10 @@ class WatchOptions:
     #: Seconds an invocation may run (Lambda's function timeout); default 30.
     timeout: float | None = None
     memory_size: int = 128
-    #: ``--env-var`` / ``--env-file``: over each function's metadata env.
+    #: ``--env-var`` / ``--env-file``: over each function's metadata env (``env_var`` over
+    #: ``env_file``; the file is relative to the working directory).
     env: Mapping[str, str] = field(default_factory=dict)
+    env_file: Path | None = None
     #: Serve the first build only (cargo-lambda's ``--ignore-changes``).
     ignore_changes: bool | None = None
     #: Where external extensions are looked for (default ``<lambda-dir>/extensions``).
@@ -54,142 +60,49 @@ class WatchOptions:
     concurrency: int | None = None
 
 
-#: ``[*.metadata.lambda.watch]`` keys rustlambda reads (cargo-lambda's names).
-WATCH_KEYS = (
-    "invoke_address",
-    "invoke_port",
-    "concurrency",
-    "timeout",
-    "ignore_changes",
-    "env_var",
-    "env_file",
-)
-
-
-def watch_metadata(plan: BuildPlan) -> tuple[dict[str, Any], list[str]]:
-    """``[workspace.metadata.lambda.watch]`` under the selected packages' own tables.
-
-    Returns the settings (typed) and warnings for unknown keys. Packages that disagree on a key
-    are an error, as for build settings.
-    """
-    warnings: list[str] = []
-    layers: list[tuple[str, dict[str, Any]]] = []
-    sources = [("[workspace.metadata.lambda.watch]", plan.workspace.root, plan.workspace.metadata)]
-    selected = dict.fromkeys(b.package for b in plan.selected)
-    for package in plan.workspace.packages:
-        if package.name in selected:
-            where = f"[package.metadata.lambda.watch] of {package.name}"
-            sources.append((where, package.manifest_path.parent, package.metadata))
-    for where, base, metadata in sources:
-        lambda_table = metadata.get("lambda")
-        table = lambda_table.get("watch") if isinstance(lambda_table, Mapping) else None
-        if table is None:
-            continue
-        if not isinstance(table, Mapping):
-            raise ConfigError(f"{where} must be a table", "see README, watch")
-        layers.append((where, _watch_layer(table, where, base, warnings)))
-    merged: dict[str, Any] = {}
-    env: dict[str, str] = {}
-    package_values: dict[str, tuple[str, Any]] = {}
-    for where, layer in layers:
-        env.update(layer.pop("env", {}))
-        for key, value in layer.items():
-            if where.startswith("[package") and key in package_values:
-                other_where, other = package_values[key]
-                if other != value:
-                    raise ConfigError(
-                        f"{other_where} sets {key} = {other!r} and {where} sets {value!r}",
-                        "watch serves them together: make them agree, or pass the flag",
-                    )
-            if where.startswith("[package"):
-                package_values[key] = (where, value)
-            merged[key] = value
-    if env:
-        merged["env"] = env
-    return merged, warnings
-
-
-def _watch_layer(
-    table: Mapping[str, Any], where: str, base: Path, warnings: list[str]
-) -> dict[str, Any]:
-    layer: dict[str, Any] = {}
-    for key, value in table.items():
-        if key not in WATCH_KEYS:
-            close = difflib.get_close_matches(str(key), WATCH_KEYS, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            warnings.append(f"unknown key {key!r} in {where}{hint}; it is ignored")
-            continue
-        bad = ConfigError(f"{where}: {key} = {value!r} is not valid", _WATCH_HINTS[key])
-        if key == "invoke_address":
-            if not isinstance(value, str) or not value:
-                raise bad
-            layer[key] = value
-        elif key in ("invoke_port", "concurrency"):
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise bad
-            if value < (0 if key == "invoke_port" else 1) or value > 65535:
-                raise bad
-            layer[key] = value
-        elif key == "timeout":
-            if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-                raise bad
-            layer[key] = float(value)
-        elif key == "ignore_changes":
-            if not isinstance(value, bool):
-                raise bad
-            layer[key] = value
-        elif key == "env_var":
-            values = [value] if isinstance(value, str) else value
-            if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-                raise bad
-            layer.setdefault("env", {}).update(parse_env_vars(values, f"{where}: env_var"))
-        elif key == "env_file":
-            if not isinstance(value, str):
-                raise bad
-            env_file = read_env_file(base / value)
-            layer["env"] = {**env_file, **layer.get("env", {})}
-    return layer
-
-
-_WATCH_HINTS = {
-    "invoke_address": 'a host address, e.g. invoke_address = "127.0.0.1"',
-    "invoke_port": "a port number, e.g. invoke_port = 9000",
-    "concurrency": "a whole number from 1, e.g. concurrency = 4",
-    "timeout": "seconds, e.g. timeout = 30",
-    "ignore_changes": "true or false",
-    "env_var": 'a list of KEY=VALUE strings, e.g. env_var = ["LOG=debug"]',
-    "env_file": 'a path relative to that Cargo.toml, e.g. env_file = ".env"',
-}
+T = TypeVar("T")
+ROWS = tuple(r for r in t.rows(Section.WATCH) if r.scope is not Scope.INPUT)
 
 
 def resolve_watch(options: WatchOptions, plan: BuildPlan) -> tuple[WatchOptions, list[str]]:
-    """Fill what the caller left unset from the metadata, then the defaults."""
-    metadata, warnings = watch_metadata(plan)
+    """Fill what the caller left unset from ``[package|workspace.metadata.lambda.watch]``
+    (cargo-lambda's keys), then the defaults. Returns the warnings about those tables."""
+    metadata = Metadata(plan.workspace)
+    selected = dict.fromkeys(b.package for b in plan.selected)
+    packages = [
+        metadata.layer(Section.WATCH, package, None)
+        for package in plan.workspace.packages
+        if package.name in selected
+    ]
+    workspace = metadata.layer(Section.WATCH, None, None)
+    metadata.check()
+    cwd = (options.build.cwd or Path.cwd()).resolve()
+    chain = served_chain([options_layer(options, ROWS, cwd)], packages, workspace)
     base = options.settings
-
-    def pick(name: str, fallback: Any) -> Any:
-        explicit = getattr(options, name)
-        if explicit is not None:
-            return explicit
-        return metadata.get(name, fallback)
-
     settings = replace(
         base,
-        address=pick("invoke_address", base.address),
-        port=pick("invoke_port", base.port),
-        concurrency=pick("concurrency", base.concurrency),
+        address=_or(chain.get(t.INVOKE_ADDRESS), base.address),
+        port=_or(chain.get(t.INVOKE_PORT), base.port),
+        concurrency=_or(chain.get(t.CONCURRENCY), base.concurrency),
     )
     resolved = replace(
         options,
         settings=settings,
-        timeout=pick("timeout", 30.0),
-        ignore_changes=pick("ignore_changes", False),
-        env={**metadata.get("env", {}), **options.env},
+        timeout=chain.get(t.WATCH_TIMEOUT),
+        memory_size=chain.get(t.MEMORY_SIZE),
+        env=chain.merged(t.WATCH_ENV_FILE, t.WATCH_ENV_VARS) or {},
+        env_file=None,  # read into env
+        ignore_changes=chain.get(t.IGNORE_CHANGES),
+        extensions_dir=chain.get(t.EXTENSIONS_DIR),
         invoke_address=settings.address,
         invoke_port=settings.port,
         concurrency=settings.concurrency,
     )
-    return resolved, warnings
+    return resolved, metadata.warnings_of(Section.WATCH)
+
+
+def _or(value: T | None, fallback: T) -> T:
+    return fallback if value is None else value
 
 
 @dataclass(frozen=True)
@@ -208,7 +121,7 @@ def functions_to_serve(result: BuildResult, options: WatchOptions) -> Served:
     served as ``<name>-<arch>`` and the plain name routes to the host's architecture (or the
     first one built).
     """
-    built = [a for a in result.artifacts if a.kind == "function"]
+    built = [a for a in result.artifacts if a.kind is ArtifactKind.FUNCTION]
     if not built:
         raise ConfigError(
             "watch serves functions, and this build produced none (only extensions?)",
@@ -217,18 +130,14 @@ def functions_to_serve(result: BuildResult, options: WatchOptions) -> Served:
         )
     arches = list(dict.fromkeys(a.arch for a in built))
     multi = len(arches) > 1
+    tree = layout.LambdaDir(result.lambda_dir, per_arch=multi)
     host = host_arch()
     specs: list[FunctionSpec] = []
     aliases: dict[str, str] = {}
     notes: list[str] = []
     for artifact in built:
-        name = f"{artifact.function}-{artifact.arch}" if multi else artifact.function
-        if options.extensions_dir is not None:
-            ext_dir = options.extensions_dir
-        else:
-            ext_dir = (result.lambda_dir / artifact.arch if multi else result.lambda_dir) / (
-                "extensions"
-            )
+        name = f"{artifact.function}-{artifact.arch.value}" if multi else artifact.function
+        ext_dir = options.extensions_dir or tree.extensions(artifact.arch)
         extensions, skipped = _extensions(ext_dir, artifact.arch)
         notes += skipped
         revision = ":".join(
@@ -245,25 +154,27 @@ def functions_to_serve(result: BuildResult, options: WatchOptions) -> Served:
                 revision=revision,
             )
         )
-        if multi and (artifact.function not in aliases or artifact.arch == (host and host.value)):
+        if multi and (artifact.function not in aliases or artifact.arch is host):
             aliases[artifact.function] = name
     return Served(tuple(specs), aliases, tuple(dict.fromkeys(notes)))
 
 
-def _extensions(directory: Path, arch: str) -> tuple[tuple[Path, ...], list[str]]:
+def _extensions(directory: Path, arch: Arch) -> tuple[tuple[Path, ...], list[str]]:
     if not directory.is_dir():
         return (), []
     found: list[Path] = []
     notes: list[str] = []
     for path in sorted(directory.iterdir()):
-        if not path.is_file() or path.suffix == ".zip" or not os.access(path, os.X_OK):
+        if not path.is_file() or path.suffix == layout.ZIP_SUFFIX or not os.access(path, os.X_OK):
             continue
         try:
             ext_arch = read_elf(path).arch
         except ArtifactError:
             ext_arch = None  # a script: runs anywhere
-        if ext_arch is not None and ext_arch.value != arch:
-            notes.append(f"extension {path} is {ext_arch.value}; not started with {arch} functions")
+        if ext_arch is not None and ext_arch is not arch:
+            notes.append(
+                f"extension {path} is {ext_arch.value}; not started with {arch.value} functions"
+            )
             continue
         found.append(path)
     return tuple(found), notes

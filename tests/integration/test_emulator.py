@@ -34,7 +34,7 @@ from mypy_boto3_lambda import LambdaClient
 
 import rustlambda
 from rustlambda import Arch, BuildOptions, Target
-from rustlambda.build import Artifact
+from rustlambda.builder import Artifact
 from rustlambda.emulator import (
     EmulatorSettings,
     FunctionSpec,
@@ -106,11 +106,11 @@ def built(tmp_path_factory: pytest.TempPathFactory, build_env: dict[str, str]) -
             cwd=ws, targets=(X86, ARM), bins=("probe-ext",), extension=True, environ=build_env
         )
     )
-    by_function = {(a.arch, a.function): a for a in functions.artifacts}
+    by_function = {(a.arch.value, a.function): a for a in functions.artifacts}
     assert set(by_function) == {
         (arch, fn) for arch in ("x86_64", "arm64") for fn in ("hello", "echo")
     }
-    by_arch = {a.arch: a.path for a in extensions.artifacts}
+    by_arch = {a.arch.value: a.path for a in extensions.artifacts}
     assert by_arch == {
         "x86_64": ws / "target/lambda/x86_64/extensions/probe-ext",
         "arm64": ws / "target/lambda/arm64/extensions/probe-ext",

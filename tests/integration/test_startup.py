@@ -9,7 +9,8 @@ import sys
 def test_version_imports_no_build_verify_or_boto3() -> None:
     probe = (
         "import sys; from rustlambda.cli import main; code = main(['--version']); "
-        "heavy = ['rustlambda.build', 'rustlambda.verify', 'elftools', 'boto3', 'aiohttp']; "
+        "heavy = ['rustlambda.builder', 'rustlambda.verify', 'elftools', 'boto3', 'aiohttp', "
+        "'rich']; "
         "print(sorted(m for m in heavy if m in sys.modules))"
     )
     done = subprocess.run(
@@ -29,10 +30,17 @@ def test_public_api_names_resolve() -> None:
 
 def test_build_and_deploy_are_the_functions_even_after_their_modules_load() -> None:
     probe = (
-        "import rustlambda.build, rustlambda.deploy, rustlambda, inspect; "
+        "import rustlambda.builder, rustlambda.deployer, rustlambda, inspect; "
         "print(inspect.isfunction(rustlambda.build), inspect.isfunction(rustlambda.deploy))"
     )
     done = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
     )
     assert done.stdout.split() == ["True", "True"]
+
+
+def test_build_and_deploy_name_no_module() -> None:
+    import importlib.util
+
+    assert importlib.util.find_spec("rustlambda.build") is None
+    assert importlib.util.find_spec("rustlambda.deploy") is None

@@ -23,7 +23,7 @@ def ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeRunner:
         metadata, libdir_root=tmp_path / "libdirs", produce=produce_binaries(root / "target")
     )
     monkeypatch.setattr(
-        importlib.import_module("rustlambda.build"), "SubprocessRunner", lambda: runner
+        importlib.import_module("rustlambda.builder.run"), "SubprocessRunner", lambda: runner
     )
     monkeypatch.chdir(root)
     monkeypatch.setenv("CARGO_HOME", str(tmp_path / "cargo-home"))
@@ -191,8 +191,8 @@ def test_version() -> None:
 
 
 def test_exit_codes_are_distinct() -> None:
-    from rustlambda.errors import ALL_ERRORS
+    from rustlambda.errors import error_classes
 
-    codes = [e.exit_code for e in ALL_ERRORS]
+    codes = [e.exit_code for e in error_classes()]
     assert len(set(codes)) == len(codes)
     assert os.EX_OK not in codes

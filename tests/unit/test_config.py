@@ -6,15 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from rustlambda.config import (
-    BuildOptions,
-    Compiler,
-    CompilerSettings,
-    OutputFormat,
-    ResolvedSettings,
-    resolve,
-)
+from rustlambda.builder.settings import BuildSettings, resolve_build
 from rustlambda.errors import ConfigError, UnknownCompilerError
+from rustlambda.options import BuildOptions, Compiler, CompilerSettings, OutputFormat
 from rustlambda.project import Workspace
 from rustlambda.targets import Arch, Runtime, Target
 
@@ -61,9 +55,9 @@ def resolve_for(
     names: list[str],
     options: BuildOptions | None = None,
     environ: dict[str, str] | None = None,
-) -> ResolvedSettings:
+) -> BuildSettings:
     selected = [b for b in ws.bins if b.name in names]
-    return resolve(options or BuildOptions(), environ or {}, ws, selected, X86)
+    return resolve_build(options or BuildOptions(), environ or {}, ws, selected, X86)
 
 
 def test_each_source_beats_the_next(tmp_path: Path) -> None:

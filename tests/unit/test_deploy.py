@@ -14,26 +14,27 @@ from botocore.stub import Stubber
 from click.testing import CliRunner
 
 from rustlambda.cli import cli
-from rustlambda.deploy import artifacts, function
-from rustlambda.deploy.aws import Aws, connect
-from rustlambda.deploy.settings import (
+from rustlambda.deployer import apply, artifacts, function
+from rustlambda.deployer.aws import Aws, connect
+from rustlambda.deployer.settings import (
     DeployOptions,
-    FunctionSettings,
-    cli_layer,
-    metadata_chain,
-    parse_tags,
+    DeploySettings,
+    function_chain,
     resolve_function,
 )
 from rustlambda.elf import read_elf
 from rustlambda.errors import ArtifactError, AwsCredentialsError, ConfigError, DeployError
-from rustlambda.project import BinTarget, Package, Workspace
+from rustlambda.layout import ArtifactKind
+from rustlambda.project import BinKind, BinTarget, Package, Workspace
+from rustlambda.settings.keyvalue import parse_tags
+from rustlambda.settings.resolve import Metadata
 from rustlambda.targets import Arch
 
 from .fakes import REAL_ELF
 
 
 def workspace(tmp_path: Path, package_meta: dict[str, Any], ws_meta: dict[str, Any]) -> Workspace:
-    binary = BinTarget("hello", "hello", "bin")
+    binary = BinTarget("hello", "hello", BinKind.BIN)
     package = Package(
         "hello", tmp_path / "hello" / "Cargo.toml", {"lambda": package_meta}, (binary,), ()
     )
@@ -46,10 +47,12 @@ def settings_for(
     package_meta: dict[str, Any] | None = None,
     ws_meta: dict[str, Any] | None = None,
     base_env: dict[str, str] | None = None,
-) -> tuple[FunctionSettings, list[str]]:
+) -> tuple[DeploySettings, list[str]]:
     ws = workspace(tmp_path, package_meta or {}, ws_meta or {})
-    warnings: list[str] = []
-    chain = [cli_layer(options, tmp_path), *metadata_chain(ws, ws.bins[0], warnings)]
+    metadata = Metadata(ws)
+    chain = function_chain(options, tmp_path, metadata, ws.bins[0])
+    metadata.check()
+    warnings = metadata.warnings
     resolved = resolve_function(
         chain,
         binary="hello",
@@ -230,9 +233,9 @@ def test_locate_missing_says_how_to_build(tmp_path: Path) -> None:
 
 
 # --- configuration diff -----------------------------------------------------------------------
-def plain(**overrides: Any) -> FunctionSettings:
+def plain(**overrides: Any) -> DeploySettings:
     base = resolve_function(
-        [dict(overrides)],
+        function_chain(DeployOptions(**overrides), Path.cwd(), None, None),
         binary="hello",
         base_env={},
         build_include=(),
@@ -330,7 +333,7 @@ def _stubbed(tmp_path: Path) -> tuple[Aws, Stubber, function.FunctionPlan]:
     zipped.write_bytes(b"PK")
     package = artifacts.DeployPackage(
         binary="hello",
-        kind="function",
+        kind=ArtifactKind.FUNCTION,
         source=zipped,
         zip_path=zipped,
         size=2,
@@ -344,7 +347,6 @@ def _stubbed(tmp_path: Path) -> tuple[Aws, Stubber, function.FunctionPlan]:
         settings=s,
         package=package,
         current=None,
-        current_tags={},
         role=s.role,
         role_name="rustlambda-hello",
         config=function.desired_config(s, s.role, None),
@@ -364,7 +366,7 @@ def test_create_retries_while_the_role_propagates(
 ) -> None:
     aws, stub, plan = _stubbed(tmp_path)
     sleeps: list[float] = []
-    monkeypatch.setattr(function, "_sleep", sleeps.append)
+    monkeypatch.setattr(apply, "_sleep", sleeps.append)
     for _ in range(2):
         stub.add_client_error(
             "create_function", "InvalidParameterValueException", NOT_ASSUMABLE, 400
@@ -373,7 +375,7 @@ def test_create_retries_while_the_role_propagates(
     stub.add_response("get_function", {"Configuration": {**CREATED, "State": "Active"}})
     stub.add_client_error("get_function_url_config", "ResourceNotFoundException", "none", 404)
     with stub:
-        deployment = function.apply_function(aws, plan, _Silent())
+        deployment = apply.apply_function(aws, plan, _Silent())
     stub.assert_no_pending_responses()
     assert deployment.status == "created"
     assert sleeps == [2.0, 4.0]
@@ -384,7 +386,7 @@ def test_create_gives_up_after_bounded_attempts(
 ) -> None:
     aws, stub, plan = _stubbed(tmp_path)
     plan.role = None  # rustlambda creates the role: the longer, bounded wait applies
-    monkeypatch.setattr(function, "_sleep", lambda seconds: None)
+    monkeypatch.setattr(apply, "_sleep", lambda seconds: None)
     iam = Stubber(aws.iam)
     iam.add_client_error("get_role", "NoSuchEntity", "no role", 404)
     role_arn = "arn:aws:iam::123456789012:role/rustlambda-hello"
@@ -401,12 +403,12 @@ def test_create_gives_up_after_bounded_attempts(
         },
     )
     iam.add_response("attach_role_policy", {})
-    for _ in range(function.ROLE_ATTEMPTS):
+    for _ in range(apply.ROLE_ATTEMPTS):
         stub.add_client_error(
             "create_function", "InvalidParameterValueException", NOT_ASSUMABLE, 400
         )
     with stub, iam, pytest.raises(DeployError) as caught:
-        function.apply_function(aws, plan, _Silent())
+        apply.apply_function(aws, plan, _Silent())
     stub.assert_no_pending_responses()
     assert caught.value.code == "InvalidParameterValueException"
     assert f"created IAM role {role_arn}" in caught.value.message

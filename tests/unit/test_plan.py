@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from rustlambda.build import build, plan_build
-from rustlambda.config import BuildOptions, Compiler, CompilerSettings
+from rustlambda.builder import build, plan_build
 from rustlambda.errors import ToolNotFoundError
+from rustlambda.options import BuildOptions, Compiler, CompilerSettings
 from rustlambda.targets import Arch, Runtime, Target
 
 from .fakes import FakeRunner, produce_binaries, write_workspace
@@ -95,7 +95,7 @@ def test_single_target_layout_is_cargo_lambdas(project: Project) -> None:
     [artifact] = result.artifacts
     assert artifact.path == root / "target/lambda/worker/bootstrap"
     assert artifact.function == "worker" and artifact.package == "jobs"
-    assert artifact.arch == "arm64" and artifact.target == "aarch64-unknown-linux-gnu"
+    assert artifact.arch == "arm64" and str(artifact.target) == "aarch64-unknown-linux-gnu"
     assert artifact.size == artifact.path.stat().st_size
     assert stat.S_IMODE(artifact.path.stat().st_mode) == 0o755
     [command] = runner.builds

@@ -97,7 +97,7 @@ def test_glibc_x86_64_binary_passes_for_al2023(tmp_path: Path) -> None:
     assert artifact.ok, artifact.failures
     assert (artifact.kind, artifact.arch, artifact.linkage) == ("function", "x86_64", "dynamic")
     assert artifact.interpreter == "/lib64/ld-linux-x86-64.so.2"
-    assert artifact.max_glibc == "2.34"
+    assert artifact.max_glibc == (2, 34)
     assert artifact.needed == ("libc.so.6",)
     assert artifact.size == bootstrap.stat().st_size
     assert artifact.sha256 == hashlib.sha256(bootstrap.read_bytes()).hexdigest()
@@ -125,7 +125,7 @@ def test_glibc_235_binary_fails_on_al2023_naming_the_library_and_no_al2023_fix(
     artifact = only(verify_path(copy(X86_GLIBC_235, tmp_path / "bootstrap")))
     glibc = finding(artifact, "glibc")
     assert not glibc.ok
-    assert artifact.max_glibc == "2.35"
+    assert artifact.max_glibc == (2, 35)
     assert "version `GLIBC_2.35' not found" in (glibc.lambda_error or "")
     assert "provided.al2023 has glibc 2.34" in glibc.message
     assert "--runtime" not in (glibc.fix or "")
@@ -179,7 +179,7 @@ def test_arm64_executable_passes_as_arm64_and_fails_as_x86_64(tmp_path: Path) ->
     bootstrap = copy(ARM_DYNAMIC, tmp_path / "bootstrap")
     good = only(verify_path(bootstrap, arch=Arch.ARM64))
     assert good.ok, good.failures
-    assert (good.arch, good.expected_arch, good.max_glibc) == ("arm64", "arm64", "2.17")
+    assert (good.arch, good.expected_arch, good.max_glibc) == (Arch.ARM64, Arch.ARM64, (2, 17))
     bad = only(verify_path(bootstrap, arch=Arch.X86_64))
     assert failed_checks(bad) == ["arch"]
     arch = finding(bad, "arch")
@@ -413,7 +413,7 @@ def test_damaged_zip(tmp_path: Path) -> None:
 
 def test_over_the_unzipped_limit_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     bootstrap = copy(X86_DYNAMIC, tmp_path / "bootstrap")
-    monkeypatch.setattr(verify, "UNZIPPED_LIMIT", bootstrap.stat().st_size - 1)
+    monkeypatch.setattr(verify.limits, "UNZIPPED_LIMIT", bootstrap.stat().st_size - 1)
     artifact = only(verify_path(bootstrap))
     assert failed_checks(artifact) == ["size"]
     assert "Unzipped size must be smaller than" in (finding(artifact, "size").lambda_error or "")
@@ -422,7 +422,7 @@ def test_over_the_unzipped_limit_fails(tmp_path: Path, monkeypatch: pytest.Monke
 def test_over_the_zipped_limit_only_warns(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     data = system(X86_DYNAMIC).read_bytes()
     path = make_zip(tmp_path / "f.zip", {"bootstrap": (data, 0o755)})
-    monkeypatch.setattr(verify, "ZIPPED_LIMIT", path.stat().st_size - 1)
+    monkeypatch.setattr(verify.limits, "ZIPPED_LIMIT", path.stat().st_size - 1)
     artifact = only(verify_path(path))
     assert artifact.ok
     size = finding(artifact, "size")
@@ -431,7 +431,7 @@ def test_over_the_zipped_limit_only_warns(tmp_path: Path, monkeypatch: pytest.Mo
     assert "S3" in (size.fix or "")
     # a plain file gets its zipped size estimated once it is over the zipped limit
     plain = copy(X86_DYNAMIC, tmp_path / "plain" / "bootstrap")
-    monkeypatch.setattr(verify, "ZIPPED_LIMIT", 1000)
+    monkeypatch.setattr(verify.limits, "ZIPPED_LIMIT", 1000)
     assert finding(only(verify_path(plain)), "size").level == "warning"
 
 

@@ -16,11 +16,13 @@ import pytest
 from watchfiles import Change
 
 from rustlambda import watch as watch_mod
-from rustlambda.build import Artifact, BuildResult
-from rustlambda.config import BuildOptions, parse_env_vars, read_env_file
+from rustlambda.builder import Artifact, BuildResult
 from rustlambda.emulator import Emulator, EmulatorSettings
 from rustlambda.errors import ConfigError
-from rustlambda.targets import Arch
+from rustlambda.layout import ArtifactKind
+from rustlambda.options import BuildOptions
+from rustlambda.settings.keyvalue import parse_env_vars, read_env_file
+from rustlambda.targets import Arch, Target
 from rustlambda.watch import SourceFilter, WatchOptions, functions_to_serve
 
 from .fakes import REAL_ELF
@@ -61,10 +63,10 @@ def artifact(
     data = path.read_bytes()
     return Artifact(
         function=function,
-        kind=kind,
+        kind=ArtifactKind(kind),
         package="demo",
-        target=TRIPLES[arch],
-        arch=arch,
+        target=Target.parse(TRIPLES[arch]),
+        arch=Arch(arch),
         path=path,
         size=len(data),
         sha256=hashlib.sha256(data + function.encode()).hexdigest(),

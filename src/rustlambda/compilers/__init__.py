@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from ..config import Compiler, CompilerSettings
+from ..options import Compiler, CompilerSettings
 from ..targets import Runtime, Target
 from ..toolchain import Toolchain
 

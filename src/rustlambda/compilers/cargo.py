@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from ..config import Compiler, CompilerSettings
 from ..errors import ConfigError, ToolNotFoundError
+from ..options import Compiler, CompilerSettings
 from ..targets import Arch, Runtime, Target, host_arch
 from ..toolchain import Toolchain
 from ..util.cmd import which
@@ -13,7 +13,7 @@ from . import Invocation
 
 
 def linker_env_var(target: Target) -> str:
-    return f"CARGO_TARGET_{target.triple.upper().replace('-', '_')}_LINKER"
+    return f"CARGO_TARGET_{target.env_name}_LINKER"
 
 
 def default_linker(target: Target) -> str:

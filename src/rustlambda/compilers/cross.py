@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from ..config import Compiler, CompilerSettings
 from ..errors import ToolNotFoundError
+from ..options import Compiler, CompilerSettings
 from ..targets import Runtime, Target
 from ..toolchain import Toolchain
 from ..util.cmd import which

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping, Sequence
 
-from ..config import Compiler, CompilerSettings
+from ..options import Compiler, CompilerSettings
 from ..targets import Runtime, Target
 from ..toolchain import Toolchain, find_cargo_zigbuild, find_zig, zig_from_wheel
 from . import Invocation

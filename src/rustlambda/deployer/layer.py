@@ -6,17 +6,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..layout import ArtifactKind
 from ..reporting import Reporter
+from .apply import code_source
 from .artifacts import DeployPackage, layer_runtimes
 from .aws import Aws, call, get_or_none
-from .function import code_source, s3_key
+from .function import s3_key
 from .result import Deployment
-from .settings import FunctionSettings
+from .settings import DeploySettings
 
 
 @dataclass(frozen=True)
 class LayerPlan:
-    settings: FunctionSettings
+    settings: DeploySettings
     package: DeployPackage
     runtimes: tuple[str, ...]
     newest: Mapping[str, Any] | None  # GetLayerVersion of the newest version
@@ -40,7 +42,7 @@ class LayerPlan:
         return str(self.newest["Version"]) if self.newest else None
 
 
-def plan_layer(aws: Aws, settings: FunctionSettings, package: DeployPackage) -> LayerPlan:
+def plan_layer(aws: Aws, settings: DeploySettings, package: DeployPackage) -> LayerPlan:
     runtimes = layer_runtimes(package, settings)
     listed = get_or_none(
         "ListLayerVersions", settings.name, aws.lambda_.list_layer_versions, LayerName=settings.name
@@ -84,8 +86,8 @@ def apply_layer(aws: Aws, plan: LayerPlan, reporter: Reporter) -> Deployment:
         arn, version = published["LayerVersionArn"], str(published["Version"])
     return Deployment(
         name=s.name,
-        kind="extension",
-        arch=package.arch.value,
+        kind=ArtifactKind.EXTENSION,
+        arch=package.arch,
         zip_path=str(package.zip_path),
         size=package.size,
         sha256=package.sha256,

@@ -1,24 +1,23 @@
 """Find what ``rustlambda build`` made, zip it reproducibly, verify it: all before any AWS call.
 
-A function's build is ``<lambda-dir>/<bin>/bootstrap`` (``<lambda-dir>/<arch>/<bin>/bootstrap``
-after a two-architecture build, ``<lambda-dir>/bootstrap`` when flattened); an extension's is
-``<lambda-dir>/extensions/<bin>``. The executable is zipped again with the same reproducible
-writer as ``build --output-format zip`` (same bytes for the same executable and includes); a zip
-given with ``--binary-path`` or left alone by the build is deployed as it is. The zip is written
-next to the executable (``bootstrap.zip``, ``extensions/<bin>.zip``: where ``build --output-format
-zip`` puts it), atomically.
+The build is found where `rustlambda.layout` puts it (the single-target tree, or one
+architecture's). The executable is zipped again with the same reproducible writer as ``build
+--output-format zip`` (same bytes for the same executable and includes); a zip given with
+``--binary-path`` or left alone by the build is deployed as it is. The zip is written next to
+the executable, where ``build --output-format zip`` puts it, atomically.
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import layout
 from ..elf import read_elf
 from ..errors import ArtifactError, ConfigError
+from ..layout import ArtifactKind
 from ..package import (
     DIRECT_UPLOAD_LIMIT,
     extension_zip_entries,
@@ -26,9 +25,10 @@ from ..package import (
     include_entries,
     write_zip,
 )
-from ..targets import Arch, Runtime
+from ..targets import Arch, GlibcVersion, Runtime
+from ..util.hashing import digest_file
 from ..verify import VerifyReport, verify_artifacts
-from .settings import FunctionSettings
+from .settings import DeploySettings
 
 
 @dataclass(frozen=True)
@@ -36,13 +36,13 @@ class DeployPackage:
     """The verified zip one function or extension is deployed from."""
 
     binary: str
-    kind: str  # "function" | "extension"
+    kind: ArtifactKind
     source: Path  # the executable (or zip) that was found
     zip_path: Path
     size: int
     sha256: str  # hex
     arch: Arch  # read from the executable's ELF header
-    max_glibc: tuple[int, int] | None
+    max_glibc: GlibcVersion | None
     verification: VerifyReport
 
     @property
@@ -54,24 +54,15 @@ class DeployPackage:
 def candidates(
     lambda_dir: Path, binary: str, *, extension: bool, flatten: str | None
 ) -> list[tuple[Path, Arch | None]]:
-    """Every place a build of ``binary`` may be, with the architecture its folder names."""
-    places: list[tuple[Path, Arch | None]] = []
-    roots: list[tuple[Path, Arch | None]] = [(lambda_dir, None)]
-    roots += [(lambda_dir / arch.value, arch) for arch in Arch]
-    for root, arch in roots:
-        if extension:
-            places.append((root / "extensions" / binary, arch))
-        else:
-            places.append((root / binary / "bootstrap", arch))
-            if flatten == binary:
-                places.append((root / "bootstrap", arch))
+    """Every build of ``binary`` in the lambda dir (its executable, else its zip), with the
+    architecture its folder names."""
+    kind = ArtifactKind.EXTENSION if extension else ArtifactKind.FUNCTION
     found: list[tuple[Path, Arch | None]] = []
-    for path, arch in places:
-        zipped = path.with_name(f"{binary}.zip" if extension else "bootstrap.zip")
-        if path.is_file():
-            found.append((path, arch))
-        elif zipped.is_file():
-            found.append((zipped, arch))
+    for place in layout.locations(lambda_dir, binary, kind, flatten=flatten == binary):
+        if place.executable.is_file():
+            found.append((place.executable, place.arch))
+        elif place.zip.is_file():
+            found.append((place.zip, place.arch))
     return found
 
 
@@ -116,7 +107,7 @@ def locate(
 
 
 def _arch_of(path: Path) -> Arch | None:
-    if path.suffix == ".zip":
+    if path.suffix == layout.ZIP_SUFFIX:
         return None
     try:
         return read_elf(path).arch
@@ -126,36 +117,15 @@ def _arch_of(path: Path) -> Arch | None:
 
 def package(
     source: Path,
-    settings: FunctionSettings,
+    settings: DeploySettings,
     *,
     include_root: Path,
     arch: Arch | None,
     environ: dict[str, str],
 ) -> DeployPackage:
     """Zip (unless ``source`` is a zip) and verify; refuse what Lambda would not run."""
-    kind = "extension" if settings.extension else "function"
-    if not source.is_file():
-        raise ArtifactError(f"{source} does not exist", "pass an existing bootstrap or zip")
-    if zipfile.is_zipfile(source):
-        zip_path, digest = source, _sha256(source)
-        if settings.include:
-            raise ConfigError(
-                f"include only applies when rustlambda zips the executable, and {source} is "
-                "already a zip",
-                "deploy the executable instead, or drop --include",
-            )
-    else:
-        includes = include_entries(settings.include, include_root) if settings.include else []
-        if settings.extension:
-            entries = extension_zip_entries(
-                source, settings.binary, internal=settings.internal, includes=includes
-            )
-            zip_path = source.with_name(f"{settings.binary}.zip")
-        else:
-            entries = function_zip_entries(source, includes)
-            zip_path = source.with_name(f"{source.name}.zip")
-        written = write_zip(zip_path, entries, environ=environ)
-        zip_path, digest = written.path, written.sha256
+    kind = ArtifactKind.EXTENSION if settings.extension else ArtifactKind.FUNCTION
+    zip_path, digest = _zipped(source, settings, kind, include_root, environ)
     report = verify_artifacts((zip_path,), runtime=_verify_runtime(settings), arch=arch)
     report.raise_on_failure()
     executables = [a for a in report.artifacts if a.arch is not None]
@@ -164,15 +134,16 @@ def package(
     found_kinds = {a.kind for a in executables}
     if found_kinds != {kind}:
         other = found_kinds.pop()
+        extension = other is ArtifactKind.EXTENSION
         raise ConfigError(
-            f"{source} is {'an' if other == 'extension' else 'a'} {other}, "
-            f"not {'an' if kind == 'extension' else 'a'} {kind}",
+            f"{source} is {'an' if extension else 'a'} {other.value}, "
+            f"not {'a' if extension else 'an'} {kind.value}",
             "pass --extension to deploy an extension as a layer"
-            if other == "extension"
+            if extension
             else "drop --extension to deploy a function",
         )
     first = executables[0]
-    glibc = tuple(int(p) for p in first.max_glibc.split(".")) if first.max_glibc else None
+    assert first.arch is not None  # executables are those with an architecture
     size = zip_path.stat().st_size
     if size > DIRECT_UPLOAD_LIMIT and settings.s3_bucket is None:
         raise ConfigError(
@@ -186,31 +157,52 @@ def package(
         zip_path=zip_path,
         size=size,
         sha256=digest,
-        arch=Arch(first.arch),
-        max_glibc=(glibc[0], glibc[1]) if glibc and len(glibc) >= 2 else None,
+        arch=first.arch,
+        max_glibc=first.max_glibc,
         verification=report,
     )
 
 
-def _verify_runtime(settings: FunctionSettings) -> Runtime:
+def _zipped(
+    source: Path,
+    settings: DeploySettings,
+    kind: ArtifactKind,
+    include_root: Path,
+    environ: dict[str, str],
+) -> tuple[Path, str]:
+    """The zip to deploy and its SHA-256: ``source`` itself, or the zip written next to it."""
+    if not source.is_file():
+        raise ArtifactError(f"{source} does not exist", "pass an existing bootstrap or zip")
+    if zipfile.is_zipfile(source):
+        if settings.include:
+            raise ConfigError(
+                f"include only applies when rustlambda zips the executable, and {source} is "
+                "already a zip",
+                "deploy the executable instead, or drop --include",
+            )
+        return source, digest_file(source).sha256
+    includes = include_entries(settings.include, include_root) if settings.include else []
+    if settings.extension:
+        entries = extension_zip_entries(
+            source, settings.binary, internal=settings.internal, includes=includes
+        )
+    else:
+        entries = function_zip_entries(source, includes)
+    written = write_zip(layout.zip_path(source, settings.binary, kind), entries, environ=environ)
+    return written.path, written.sha256
+
+
+def _verify_runtime(settings: DeploySettings) -> Runtime:
     if not settings.extension:
-        return Runtime.parse(settings.runtime)
+        return settings.runtime
     provided = [r for r in Runtime if r.value in (settings.compatible_runtimes or ())]
     # the oldest glibc among the runtimes the layer claims to work on
     return min(provided, key=lambda r: r.glibc, default=Runtime.AL2023)
 
 
-def layer_runtimes(package: DeployPackage, settings: FunctionSettings) -> tuple[str, ...]:
+def layer_runtimes(package: DeployPackage, settings: DeploySettings) -> tuple[str, ...]:
     """Compatible runtimes: as given, else every OS-only runtime whose glibc runs the executable."""
     if settings.compatible_runtimes:
         return settings.compatible_runtimes
     needed = package.max_glibc
     return tuple(r.value for r in Runtime if needed is None or needed <= r.glibc)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()

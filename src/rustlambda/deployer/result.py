@@ -6,6 +6,9 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from ..layout import ArtifactKind
+from ..targets import Arch
+
 
 @dataclass(frozen=True)
 class Deployment:
@@ -17,8 +20,8 @@ class Deployment:
     """
 
     name: str
-    kind: str  # "function" | "extension"
-    arch: str
+    kind: ArtifactKind
+    arch: Arch
     zip_path: str
     size: int
     sha256: str  # hex
@@ -39,6 +42,7 @@ class Deployment:
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
+        data["kind"], data["arch"] = self.kind.value, self.arch.value
         for key in ("config_updated", "tags_updated", "compatible_runtimes", "actions"):
             data[key] = list(data[key])
         return data

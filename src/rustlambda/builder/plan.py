@@ -1,0 +1,276 @@
+"""Plan a build: resolve the settings, select the binaries, and decide the one cargo command
+and where every output goes (the lambda dir's layout: `rustlambda.layout`) before anything
+runs."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .. import layout
+from ..compilers import backend_for
+from ..errors import ConfigError, NoBinaryTargetsError, UnknownBinaryError
+from ..layout import ArtifactKind
+from ..optimize import plan_overrides
+from ..options import BuildOptions, OutputFormat
+from ..package import ZipEntry, include_entries
+from ..project import BinKind, BinTarget, Workspace, load_workspace, locate_manifest
+from ..targets import Target, default_target
+from ..toolchain import Toolchain, find_toolchain
+from ..util.cmd import CommandRunner, SubprocessRunner
+from .settings import BuildSettings, resolve_build
+
+
+@dataclass(frozen=True)
+class PlannedOutput:
+    binary: BinTarget
+    target: Target
+    source: Path  # where cargo leaves it
+    dest: Path  # where Lambda's layout wants it
+    kind: ArtifactKind
+    zip_dest: Path | None = None  # with zip output
+    includes: tuple[ZipEntry, ...] = ()  # checked while planning, before anything runs
+
+
+@dataclass(frozen=True)
+class BuildPlan:
+    """Everything decided before anything runs: the one cargo command and where outputs go."""
+
+    workspace: Workspace
+    toolchain: Toolchain
+    selected: tuple[BinTarget, ...]
+    settings: BuildSettings
+    argv: tuple[str, ...]
+    env: Mapping[str, str]
+    cwd: Path
+    lambda_dir: Path
+    outputs: tuple[PlannedOutput, ...]
+    triples: tuple[str, ...]  # the rustc triples whose std must exist
+    notes: tuple[str, ...]
+    verify: bool = True
+
+
+def select_binaries(workspace: Workspace, options: BuildOptions) -> tuple[BinTarget, ...]:
+    """The binaries this build packages: exactly what was asked for, nothing stale."""
+    if options.workspace and options.packages:
+        raise ConfigError(
+            "--workspace and --package conflict", "use one: all members, or the listed packages"
+        )
+    for name in options.packages:
+        if workspace.package(name) is None:
+            known = ", ".join(p.name for p in workspace.packages)
+            raise UnknownBinaryError(
+                f"no package named {name!r} in the workspace", f"packages: {known}"
+            )
+    scope = [p for p in workspace.packages if not options.packages or p.name in options.packages]
+    candidates = [b for p in scope for b in p.bins]
+    chosen: list[BinTarget] = []
+    for name in options.bins:
+        match = [b for b in candidates if b.name == name]
+        if not match:
+            known = ", ".join(sorted({b.name for b in candidates})) or "(none)"
+            raise UnknownBinaryError(
+                f"no binary named {name!r}"
+                + (" in the selected packages" if options.packages else ""),
+                f"binaries: {known}",
+            )
+        chosen += match
+    for name in options.examples:
+        match = [e for e in workspace.examples if e.name == name]
+        if not match:
+            known = ", ".join(sorted(e.name for e in workspace.examples)) or "(none)"
+            raise UnknownBinaryError(f"no example named {name!r}", f"examples: {known}")
+        chosen += match
+    if not options.bins and not options.examples:
+        if options.packages or options.workspace:
+            chosen = candidates
+        else:
+            defaults = set(workspace.default_members)
+            chosen = [b for p in workspace.packages if p.name in defaults for b in p.bins]
+    if not chosen:
+        where = ", ".join(options.packages) if options.packages else str(workspace.root)
+        raise NoBinaryTargetsError(
+            f"no binary targets to build in {where}",
+            "a Lambda function is a binary: add src/main.rs or a [[bin]] section, "
+            "or select one with --bin, --package or --example",
+        )
+    return tuple(dict.fromkeys(chosen))
+
+
+def _profile_dir(settings: BuildSettings) -> tuple[str, str]:
+    """(profile name for cargo, the directory cargo writes it to)."""
+    profile = settings.profile or ("release" if settings.release else "dev")
+    directory = {"dev": "debug", "test": "debug", "release": "release", "bench": "release"}
+    return profile, directory.get(profile, profile)
+
+
+def _check_conflicts(settings: BuildSettings, selected: Sequence[BinTarget]) -> None:
+    if settings.release and settings.profile not in (None, "release"):
+        raise ConfigError(
+            f"--release and --profile {settings.profile} conflict",
+            "give one of them (--release is --profile release)",
+        )
+    if settings.internal and not settings.extension:
+        raise ConfigError("--internal only applies with --extension", "add --extension")
+    arches = [t.arch for t in settings.targets]
+    if len(set(arches)) != len(arches):
+        listing = ", ".join(str(t) for t in settings.targets)
+        raise ConfigError(
+            f"two targets for the same architecture ({listing}) would share one output folder",
+            "build them in separate runs with different --lambda-dir values",
+        )
+    if settings.flatten and settings.flatten not in {b.name for b in selected}:
+        raise UnknownBinaryError(
+            f"--flatten {settings.flatten}: that binary is not part of this build",
+            "name one of: " + ", ".join(b.name for b in selected),
+        )
+
+
+def plan_build(options: BuildOptions, *, runner: CommandRunner | None = None) -> BuildPlan:
+    """Everything a build will do, decided before anything runs (see `BuildPlan`)."""
+    runner = runner or SubprocessRunner()
+    environ = dict(options.environ if options.environ is not None else os.environ)
+    cwd = (options.cwd or Path.cwd()).resolve()
+    manifest = locate_manifest(options.manifest_path, cwd)
+    toolchain = find_toolchain(environ)
+    workspace = load_workspace(manifest, cargo=toolchain.cargo, env=environ, runner=runner)
+    selected = select_binaries(workspace, options)
+    settings = resolve_build(options, environ, workspace, selected, (default_target(),))
+    _check_conflicts(settings, selected)
+    invocation = backend_for(settings.compiler.kind).invocation(
+        settings.compiler, settings.targets, settings.runtime, toolchain, environ
+    )
+    profile, profile_dir = _profile_dir(settings)
+    overrides = plan_overrides(
+        optimize=profile == "release" and not settings.disable_optimizations,
+        profile=profile,
+        targets=settings.targets,
+        workspace_manifest=workspace.root / "Cargo.toml",
+        cwd=workspace.root,
+        environ=environ,
+    )
+    target_dir = workspace.target_directory
+    if options.target_dir is not None:
+        target_dir = (cwd / options.target_dir).resolve()
+    argv = [
+        *invocation.head,
+        *(arg for triple in invocation.triples for arg in ("--target", triple)),
+        *(["--release"] if profile == "release" else ["--profile", profile]),
+        *("--manifest-path", str(manifest)),
+        *_cargo_args(options, settings, selected, target_dir),
+        *overrides.args(),
+        *settings.compiler.extra_args,
+        *options.cargo_args,
+    ]
+    notes = list(settings.warnings) + list(invocation.notes) + list(overrides.notes)
+    build_env = {**environ, **_function_env(settings, notes), **invocation.env, **overrides.env}
+    lambda_dir = (
+        (cwd / settings.lambda_dir).resolve()
+        if settings.lambda_dir
+        else layout.default_lambda_dir(target_dir)
+    )
+    outputs = _outputs(settings, selected, workspace, target_dir, profile_dir, lambda_dir, notes)
+    return BuildPlan(
+        workspace=workspace,
+        toolchain=toolchain,
+        selected=selected,
+        settings=settings,
+        argv=tuple(argv),
+        env=build_env,
+        cwd=workspace.root,
+        lambda_dir=lambda_dir,
+        outputs=outputs,
+        triples=tuple(dict.fromkeys(t.triple for t in settings.targets)),
+        notes=tuple(notes),
+        verify=settings.verify,
+    )
+
+
+def _cargo_args(
+    options: BuildOptions,
+    settings: BuildSettings,
+    selected: Sequence[BinTarget],
+    target_dir: Path,
+) -> list[str]:
+    """Selection, features and cargo's own switches, as cargo takes them."""
+    argv: list[str] = []
+    if options.packages:
+        for name in options.packages:
+            argv += ["--package", name]
+    elif options.workspace or len({b.package for b in selected}) > 1:
+        argv += ["--workspace"]
+    else:
+        argv += ["--package", selected[0].package]
+    for binary in selected:
+        argv += [f"--{binary.kind.value}", binary.name]
+    if settings.features:
+        argv += ["--features", ",".join(settings.features)]
+    features = (
+        ("--all-features", settings.all_features),
+        ("--no-default-features", settings.no_default_features),
+    )
+    argv += [flag for flag, on in features if on]
+    if options.target_dir is not None:
+        argv += ["--target-dir", str(target_dir)]
+    switches = (
+        ("--locked", settings.locked),
+        ("--offline", settings.offline),
+        ("--frozen", settings.frozen),
+    )
+    argv += [flag for flag, on in switches if on]
+    if settings.jobs:
+        argv += ["--jobs", str(settings.jobs)]
+    return argv + ["-v"] * options.verbose
+
+
+def _outputs(
+    settings: BuildSettings,
+    selected: Sequence[BinTarget],
+    workspace: Workspace,
+    target_dir: Path,
+    profile_dir: str,
+    lambda_dir: Path,
+    notes: list[str],
+) -> tuple[PlannedOutput, ...]:
+    """Where cargo leaves each binary for each target, and where the layout wants it."""
+    zipped = settings.output_format is OutputFormat.ZIP
+    includes: dict[str, tuple[ZipEntry, ...]] = {}
+    for name, function in settings.functions.items():
+        if function.include and not zipped:
+            notes.append(f"include for {name} only applies to zip output (--output-format zip)")
+        elif zipped:
+            includes[name] = tuple(include_entries(function.include, workspace.root))
+    outputs = []
+    tree = layout.LambdaDir(lambda_dir, per_arch=len(settings.targets) > 1)
+    kind = ArtifactKind.EXTENSION if settings.extension else ArtifactKind.FUNCTION
+    for target in settings.targets:
+        built = target_dir / target.triple / profile_dir
+        for binary in selected:
+            examples = "examples" if binary.kind is BinKind.EXAMPLE else ""
+            source = built / examples / binary.name
+            flat = settings.flatten == binary.name
+            dest = tree.executable(binary.name, kind, target.arch, flatten=flat)
+            zip_dest = layout.zip_path(dest, binary.name, kind, flatten=flat) if zipped else None
+            outputs.append(
+                PlannedOutput(
+                    binary, target, source, dest, kind, zip_dest, includes.get(binary.name, ())
+                )
+            )
+    return tuple(outputs)
+
+
+def _function_env(settings: BuildSettings, notes: list[str]) -> dict[str, str]:
+    """The metadata ``env`` values every selected function agrees on (passed to cargo)."""
+    tables = list(settings.functions.values())
+    if not tables:
+        return {}
+    agreed: dict[str, str] = {}
+    for key in sorted({k for t in tables for k in t.env}):
+        values = {t.env.get(key) for t in tables}
+        if len(values) == 1 and None not in values:
+            agreed[key] = tables[0].env[key]
+        else:
+            notes.append(f"env {key} differs between the selected functions; not passed to cargo")
+    return agreed

@@ -1,0 +1,205 @@
+"""How the command line shows things (rich on a terminal, plain lines on a pipe): progress,
+errors, build artifacts, verification reports, deploy results and log lines. Imported only by
+commands that run, never for ``--version``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+from rich.console import Console
+from rich.markup import escape
+
+from ..errors import RustLambdaError
+from ..layout import ArtifactKind
+from ..targets import version_str
+
+if TYPE_CHECKING:
+    from ..builder import BuildResult
+    from ..deployer import DeployResult
+    from ..emulator import LogRecord
+    from ..verify import VerifyReport
+
+
+def stderr() -> Console:
+    return Console(stderr=True, soft_wrap=True)
+
+
+def stdout() -> Console:
+    return Console(soft_wrap=True)
+
+
+class ConsoleReporter:
+    """Renders library events: a live status line on a TTY, nothing on a pipe unless verbose."""
+
+    def __init__(self, console: Console, *, verbose: bool, quiet: bool) -> None:
+        self.console = console
+        self.verbose = verbose
+        self.quiet = quiet
+        self.status: Any = None
+
+    def info(self, message: str) -> None:
+        if not self.quiet:
+            self.console.print(f"[bold blue]info[/]: {escape(message)}", highlight=False)
+
+    def warning(self, message: str) -> None:
+        self.console.print(f"[bold yellow]warning[/]: {escape(message)}", highlight=False)
+
+    def command(self, argv: Sequence[str]) -> None:
+        if self.verbose:
+            self.console.print(f"[dim]running: {escape(' '.join(argv))}[/]", highlight=False)
+
+    def output(self, line: str) -> None:
+        if self.verbose:
+            self.console.print(line, markup=False, highlight=False)
+        elif self.status is not None and line.strip():
+            self.status.update(f"[bold green]building[/] {escape(line.strip()[:100])}")
+
+
+def print_error(exc: RustLambdaError, console: Console | None = None) -> None:
+    """``error: <message>`` and ``fix: <fix>``, after the tool output the error carries."""
+    console = console or stderr()
+    if exc.details:
+        console.print(exc.details, markup=False, highlight=False)
+    console.print(f"[bold red]error[/]: {escape(exc.message)}", highlight=False)
+    if exc.fix:
+        console.print(f"[bold]fix[/]: {escape(exc.fix)}", highlight=False)
+
+
+def build_result(out: Console, result: BuildResult) -> None:
+    """The artifacts: a table on a terminal, one tab-separated line each on a pipe."""
+    if not out.is_terminal:
+        for a in result.artifacts:
+            size, path = (a.zip.size, a.zip.path) if a.zip else (a.size, a.path)
+            click.echo(f"{a.function}\t{a.arch.value}\t{size}\t{path}")
+        return
+    from rich.table import Table  # only a terminal needs it
+
+    table = Table(title=f"Lambda artifacts in {result.lambda_dir}")
+    for column in ("function", "kind", "architecture", "size"):
+        table.add_column(column, justify="right" if column == "size" else "left")
+    table.add_column("path", overflow="fold")
+    for a in result.artifacts:
+        size, path = (a.zip.size, a.zip.path) if a.zip else (a.size, a.path)
+        table.add_row(a.function, a.kind.value, a.arch.value, _human(size), _shown(path))
+    out.print(table)
+
+
+def deploy_result(result: DeployResult) -> None:
+    """Per function: its status, then what changed (or, for a dry run, what would)."""
+    for d in result.deployments:
+        summary = f"{d.name} ({d.kind.value}, {d.arch.value}): {d.status}"
+        click.echo(summary + (f"  {d.arn}" if d.arn else ""))
+        if result.dry_run:
+            for action in d.actions:
+                click.echo(f"  - {action}")
+            continue
+        lines = [
+            f"role created: {d.role_created}" if d.role_created else "",
+            f"configuration updated: {', '.join(d.config_updated)}" if d.config_updated else "",
+            f"code: {'uploaded' if d.code_updated else 'unchanged'} ({d.sha256[:12]})"
+            if d.kind is ArtifactKind.FUNCTION
+            else "",
+            f"tags updated: {', '.join(d.tags_updated)}" if d.tags_updated else "",
+            f"version: {d.version}" if d.version else "",
+            f"alias: {d.alias}" if d.alias else "",
+            f"url: {d.url}" if d.url else "",
+        ]
+        for line in lines:
+            if line:
+                click.echo(f"  {line}")
+
+
+def verification(console: Console, report: VerifyReport) -> None:
+    """Each artifact's checks: a table on a terminal, tab-separated lines on a pipe; then every
+    failure and warning with what Lambda would say and the fix."""
+    if not console.is_terminal:
+        for a in report.artifacts:
+            cells = (
+                a.label,
+                a.arch.value if a.arch else "?",
+                a.linkage.value,
+                version_str(a.max_glibc) if a.max_glibc else "-",
+                ",".join(a.needed) or "-",
+                str(a.size),
+                a.sha256 or "-",
+                "ok" if a.ok else "FAIL",
+            )
+            click.echo("\t".join(cells))
+        _findings(console, report)
+        return
+    from rich.table import Table
+
+    table = Table(title=f"verified against {report.runtime.value}")
+    for column in (
+        "artifact",
+        "arch",
+        "linkage",
+        "max glibc",
+        "needs",
+        "size",
+        "sha256",
+        "verdict",
+    ):
+        table.add_column(column, overflow="fold")
+    for a in report.artifacts:
+        verdict = "[green]ok[/]" if a.ok else "[bold red]FAIL[/]"
+        table.add_row(
+            escape(a.label),
+            a.arch.value if a.arch else "?",
+            a.linkage.value,
+            version_str(a.max_glibc) if a.max_glibc else "-",
+            escape(", ".join(a.needed)) or "-",
+            _human(a.size),
+            (a.sha256 or "-")[:12],
+            verdict,
+        )
+    console.print(table)
+    _findings(console, report)
+
+
+def _findings(console: Console, report: VerifyReport) -> None:
+    for a in report.artifacts:
+        for f in (*a.failures, *a.warnings):
+            level = "[bold red]fail[/]" if not f.ok else "[yellow]warning[/]"
+            console.print(f"{level} {escape(a.label)}: {escape(f.message)}", highlight=False)
+            if f.lambda_error:
+                console.print(f"    Lambda: {escape(f.lambda_error)}", highlight=False)
+            if f.fix:
+                console.print(f"    fix: {escape(f.fix)}", highlight=False)
+
+
+def _shown(path: Path) -> str:
+    """A path relative to the working directory when it is below it."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _human(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KiB", "MiB"):
+        if value < 1024:
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GiB"
+
+
+class LogPrinter:
+    """Renders function, extension and platform log lines as they arrive."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+
+    def record(self, record: LogRecord) -> None:
+        who = record.function
+        if record.source.startswith("extension:"):
+            who = f"{record.function}/{record.source.split(':', 1)[1]}"
+        if not self.console.is_terminal:  # exact text (rich would expand REPORT's tabs)
+            click.echo(f"[{who}] {record.text}")
+            return
+        style = "dim" if record.source == "platform" else "cyan"
+        self.console.print(f"[{style}]\\[{escape(who)}][/] {escape(record.text)}", highlight=False)

@@ -1,0 +1,243 @@
+"""The command-line flags, built from the settings table, and what they parse into: the typed
+options dataclasses. Shared by the CLI's commands and the CDK constructs (which parse
+``bundling.extra_build_args`` as ``rustlambda build`` would).
+
+A section's rows become click options (`Section.flag_commands` says which commands take them);
+a decorator (`build_flags`, `watch_flags`, `deploy_flags`) adds them to a command and hands it
+one typed value (`BuildFlags`, `WatchFlags`, `DeployFlags`) instead of the raw parameters.
+Values go through the rows' converters, the same ones metadata values go through.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+import click
+
+from .errors import ConfigError
+from .settings import table as t
+from .settings.convert import Choice, EnvFile, FilePath, Int, PathType, Seconds
+from .settings.model import AnySetting, Combine, Context, Flag, Section
+from .settings.resolve import convert
+
+if TYPE_CHECKING:
+    from .deployer.settings import DeployOptions
+    from .options import BuildOptions
+    from .watch import WatchOptions
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class BuildFlags:
+    """What ``rustlambda build``'s flags ask for."""
+
+    options: BuildOptions
+    quiet: bool
+    verbose: int  # -v count: 1 streams cargo's output, 2 adds cargo's own -v
+
+
+@dataclass(frozen=True)
+class WatchFlags:
+    options: WatchOptions
+    quiet: bool
+    verbose: int
+
+
+@dataclass(frozen=True)
+class DeployFlags:
+    options: DeployOptions
+    json: bool  # --json or --output-format json
+    quiet: bool
+
+
+# --- click options from rows -----------------------------------------------------------------
+
+
+def _dest(row: AnySetting, index: int) -> str:
+    return f"{row.section.value}__{row.name}__{index}"
+
+
+def _click_type(row: AnySetting, flag: Flag) -> click.ParamType[Any, Any] | None:
+    convert = row.convert
+    if isinstance(convert, Int):
+        if convert.lo is None and convert.hi is None:
+            return click.INT
+        return click.IntRange(convert.lo, convert.hi)
+    if isinstance(convert, Seconds):
+        return click.FloatRange(min=0, min_open=True)
+    if isinstance(convert, Choice):
+        return click.Choice(convert.choices, case_sensitive=False)
+    if isinstance(convert, PathType | FilePath | EnvFile):
+        return click.Path(path_type=Path, file_okay=not flag.directory)
+    return None
+
+
+def _params(section: Section) -> Iterator[Callable[[F], F]]:
+    """The click decorators for a section's rows, in the table's order."""
+    for row in t.rows(section):
+        for index, flag in enumerate(row.flags):
+            dest = _dest(row, index)
+            if flag.argument:
+                yield click.argument(dest, required=False, metavar=f"[{flag.decls[0].upper()}]")
+            elif flag.switch:
+                yield click.option(*flag.decls, dest, is_flag=True, help=flag.help or None)
+            else:
+                extra: dict[str, Any] = {}
+                if flag.show_default:
+                    extra.update(default=row.default, show_default=True)
+                yield click.option(
+                    *flag.decls,
+                    dest,
+                    type=_click_type(row, flag),
+                    multiple=flag.repeat,
+                    help=flag.help or None,
+                    **extra,
+                )
+
+
+def _values(section: Section, params: dict[str, Any]) -> dict[str, object]:
+    """Pop a section's parameters; return each row's typed value (rows given on the command
+    line only)."""
+    base = Path.cwd()
+    values: dict[str, object] = {}
+    for row in t.rows(section):
+        given: list[tuple[Flag, object]] = []
+        for index, flag in enumerate(row.flags):
+            raw = params.pop(_dest(row, index))
+            if flag.switch and raw:
+                given.append((flag, flag.value))
+            elif not flag.switch and raw not in (None, ()):
+                given.append((flag, tuple(raw) if flag.repeat else raw))
+        if given:
+            values[row.name] = _combine(row, given, base)
+    return values
+
+
+def _combine(row: AnySetting, given: list[tuple[Flag, object]], base: Path) -> object:
+    # an env file stays a path in the options: the resolver reads it
+    as_path = isinstance(row.convert, EnvFile)
+    parts = []
+    for flag, raw in given:
+        ctx = Context(flag.name, base, flag.name)
+        parts.append(PathType()(raw, ctx) if as_path else convert(row, raw, ctx))
+    if row.combine is Combine.CONCAT:
+        items = [item for part in parts for item in cast(tuple[object, ...], part)]
+        return tuple(dict.fromkeys(items))
+    if len(parts) > 1:
+        names = " and ".join(flag.name for flag, _ in given)
+        raise ConfigError(f"{names} both set {row.name}", "pass only one of them")
+    return parts[0]
+
+
+def _decorate(
+    sections: Sequence[Section],
+    extra: Sequence[Callable[[F], F]],
+    make: Callable[[dict[str, Any]], object],
+) -> Callable[[F], F]:
+    """A decorator adding ``sections``' flags (and ``extra``) to a command, which receives
+    ``flags=make(params)`` instead of those parameters."""
+
+    def decorate(command: F) -> F:
+        @functools.wraps(command)
+        def run(**params: Any) -> Any:
+            return command(flags=make(params), **params)
+
+        wrapped: Any = run
+        decorators = [p for s in sections for p in _params(s)] + list(extra)
+        for decorator in reversed(decorators):
+            wrapped = decorator(wrapped)
+        return wrapped  # type: ignore[no-any-return]
+
+    return decorate
+
+
+_OUTPUT = [
+    click.option("-q", "--quiet", "quiet", is_flag=True, help="Print only errors and the result."),
+    click.option(
+        "-v", "--verbose", "verbose", count=True, help="Stream cargo's output (-vv: cargo -v)."
+    ),
+]
+_CARGO_ARGS = click.argument("cargo_args", nargs=-1, type=click.UNPROCESSED)
+
+
+def _build(params: dict[str, Any]) -> BuildFlags:
+    from .options import BuildOptions
+
+    quiet, verbose = bool(params.pop("quiet")), int(params.pop("verbose"))
+    values = _values(Section.BUILD, params)
+    cargo_args = tuple(params.pop("cargo_args"))
+    options = BuildOptions(**values, verbose=max(0, verbose - 1), cargo_args=cargo_args)  # type: ignore[arg-type]
+    return BuildFlags(options, quiet, verbose)
+
+
+def _watch(params: dict[str, Any]) -> WatchFlags:
+    import os
+
+    from .emulator import EmulatorSettings
+    from .watch import WatchOptions
+
+    build = _build(params)
+    values = _values(Section.WATCH, params)
+    settings = EmulatorSettings(environ=dict(os.environ))
+    options = WatchOptions(build=build.options, settings=settings, **values)  # type: ignore[arg-type]
+    return WatchFlags(options, build.quiet, build.verbose)
+
+
+def _deploy(params: dict[str, Any]) -> DeployFlags:
+    from .deployer.settings import DeployOptions
+
+    values = _values(Section.DEPLOY, params)
+    as_json, output_format = bool(params.pop("as_json")), str(params.pop("output_format"))
+    options = DeployOptions(**values)  # type: ignore[arg-type]
+    return DeployFlags(
+        options, as_json or output_format.lower() == "json", bool(params.pop("quiet"))
+    )
+
+
+#: ``rustlambda build``'s flags (cargo-lambda's names); the command gets ``flags: BuildFlags``.
+build_flags = _decorate((Section.BUILD,), [*_OUTPUT, _CARGO_ARGS], _build)
+#: ``rustlambda watch``'s: the build flags and the emulator's; ``flags: WatchFlags``.
+watch_flags = _decorate((Section.BUILD, Section.WATCH), [*_OUTPUT, _CARGO_ARGS], _watch)
+#: ``rustlambda deploy``'s; ``flags: DeployFlags``.
+deploy_flags = _decorate(
+    (Section.DEPLOY,),
+    [
+        click.option(
+            "-o",
+            "--output-format",
+            "output_format",
+            type=click.Choice(["text", "json"], case_sensitive=False),
+            default="text",
+            help="text or json.",
+        ),
+        click.option("--json", "as_json", is_flag=True, help="Same as --output-format json."),
+        click.option("-q", "--quiet", "quiet", is_flag=True, help="No progress messages."),
+    ],
+    _deploy,
+)
+
+
+@functools.cache
+def _build_parser() -> click.Command:
+    """A ``build`` command that returns its flags (made on first use: the CDK's)."""
+
+    @click.command("build")
+    @build_flags
+    def parser(flags: BuildFlags) -> BuildFlags:
+        return flags
+
+    return parser
+
+
+def parse_build_args(args: Sequence[str]) -> BuildOptions:
+    """``rustlambda build`` flags (e.g. ``["--all-features"]``) as `BuildOptions`; click's
+    usage errors (`click.ClickException`) are raised as they are."""
+    parser = _build_parser()
+    flags = parser.invoke(parser.make_context("build", list(args)))
+    assert isinstance(flags, BuildFlags)
+    return flags.options

@@ -1,0 +1,155 @@
+"""The rows of ``[*.metadata.lambda.watch]``: the local Lambda ``rustlambda watch`` serves."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..convert import (
+    Bool,
+    EnvFile,
+    EnvVars,
+    Int,
+    PathType,
+    Seconds,
+    Text,
+)
+from ..model import Combine, Flag, Scope, Section, Setting
+from ._common import WATCHING, switch
+
+# --- [*.metadata.lambda.watch]: the local Lambda ------------------------------------------------
+_W = Section.WATCH
+INVOKE_ADDRESS: Setting[str | None] = Setting(
+    "invoke_address",
+    _W,
+    Text(),
+    None,
+    "address of the Invoke API (default 127.0.0.1)",
+    keys=("invoke_address",),
+    flags=(
+        Flag(
+            ("-a", "-A", "--invoke-address"),
+            "Address to listen on for invoke requests [default: 127.0.0.1].",
+        ),
+    ),
+    commands=WATCHING,
+    scope=Scope.SERVED,
+)
+INVOKE_PORT: Setting[int | None] = Setting(
+    "invoke_port",
+    _W,
+    Int(0, 65535),
+    None,
+    "its port (default 9000; 0: any free port)",
+    keys=("invoke_port",),
+    flags=(Flag(("-P", "--invoke-port"), "Port for invokes [default: 9000; 0: any free port]."),),
+    commands=WATCHING,
+    scope=Scope.SERVED,
+)
+CONCURRENCY: Setting[int | None] = Setting(
+    "concurrency",
+    _W,
+    Int(1, 65535),
+    None,
+    "instances per function (default 1)",
+    keys=("concurrency",),
+    flags=(
+        Flag(
+            ("--concurrency",),
+            "Instances per function, each serving one invocation at a time [default: 1].",
+        ),
+    ),
+    commands=WATCHING,
+    scope=Scope.SERVED,
+)
+WATCH_TIMEOUT: Setting[float] = Setting(
+    "timeout",
+    _W,
+    Seconds(),
+    30.0,
+    "seconds an invocation may run",
+    keys=("timeout",),
+    flags=(
+        Flag(
+            ("--timeout",),
+            "Seconds an invocation may run before its instance is killed [default: 30].",
+        ),
+    ),
+    commands=WATCHING,
+    scope=Scope.SERVED,
+)
+IGNORE_CHANGES: Setting[bool] = Setting(
+    "ignore_changes",
+    _W,
+    Bool(),
+    False,
+    "serve the first build only",
+    keys=("ignore_changes",),
+    flags=(
+        switch("--ignore-changes", "--no-reload", help="Serve the first build; don't rebuild."),
+    ),
+    commands=WATCHING,
+    scope=Scope.SERVED,
+)
+WATCH_ENV_VARS: Setting[dict[str, str]] = Setting(
+    "env",
+    _W,
+    EnvVars(),
+    {},
+    "function environment (KEY=VALUE), over env_file's",
+    keys=("env_var",),
+    flags=(
+        Flag(
+            ("--env-var", "--env-vars"),
+            "KEY=VALUE for the functions (repeatable, or KEY=VALUE,OTHER=VALUE).",
+            repeat=True,
+        ),
+    ),
+    commands=WATCHING,
+    scope=Scope.SERVED,
+    merge=True,
+    combine=Combine.MERGE,
+)
+WATCH_ENV_FILE: Setting[dict[str, str]] = Setting(
+    "env_file",
+    _W,
+    EnvFile(),
+    {},
+    "file of KEY=VALUE lines, relative to its Cargo.toml",
+    keys=("env_file",),
+    flags=(Flag(("--env-file",), "File of KEY=VALUE lines for the functions."),),
+    commands=WATCHING,
+    scope=Scope.SERVED,
+    merge=True,
+)
+MEMORY_SIZE: Setting[int] = Setting(
+    "memory_size",
+    _W,
+    Int(128, 10240),
+    128,
+    "memory size in MB reported to the function and in REPORT lines",
+    flags=(
+        Flag(
+            ("--memory",),
+            "Memory size in MB reported to the function and in REPORT lines.",
+            show_default=True,
+        ),
+    ),
+    commands=WATCHING,
+    scope=Scope.SERVED,
+)
+EXTENSIONS_DIR: Setting[Path | None] = Setting(
+    "extensions_dir",
+    _W,
+    PathType(),
+    None,
+    "external extensions started with each instance (default: `<lambda-dir>/extensions`)",
+    flags=(
+        Flag(
+            ("--extensions-dir",),
+            "External extensions to start with each instance (default: <lambda-dir>/extensions).",
+            directory=True,
+        ),
+    ),
+    commands=WATCHING,
+    scope=Scope.SERVED,
+)
