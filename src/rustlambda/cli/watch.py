@@ -14,6 +14,7 @@ def watch_command(flags: WatchFlags) -> None:
     import asyncio
     import signal
 
+    from ..util import signals
     from ..watch import watch
     from . import render
 
@@ -23,8 +24,13 @@ def watch_command(flags: WatchFlags) -> None:
     async def run() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
+
+        def on_signal(number: int) -> None:
+            stop.set()
+            signals.forward(number)  # a build running in a worker thread stops too
+
         for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
+            loop.add_signal_handler(sig, on_signal, sig)
         await watch(flags.options, stop=stop, reporter=reporter, on_log=logs.record)
         reporter.info("stopped: every instance was shut down")
 
