@@ -2,14 +2,20 @@
 
 The classic case is a ``*-sys`` crate whose build script cannot find its native library for the
 target — openssl-sys under zig cross-compiling above all. cargo then prints a wall of build
-script output; the user needs one sentence and the ways out.
+script output; the user needs one sentence and the ways out. Failures that are not about the
+code at all get the error class that says what they are: rustup without a toolchain to run
+(exit 9), a target dir on a full or read-only disk (exit 13); a compiler killed by a signal
+(the out-of-memory killer, most often) is still a failed compile, with its own remedy.
 """
 
 from __future__ import annotations
 
 import re
+import signal
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+from .errors import ArtifactError, CompileError, RustLambdaError, ToolNotFoundError
 
 _SYS_FAILURE = re.compile(r"failed to run custom build command for `(?P<crate>[\w-]+-sys) v[^`]+`")
 
@@ -22,15 +28,102 @@ OPENSSL_REMEDIES = (
 )
 
 
+_RUSTUP_NO_TOOLCHAIN = re.compile(
+    r"rustup could not choose a version of (?P<tool>\w+) to run|"
+    r"toolchain '(?P<name>[^']+)' is not installed"
+)
+_OS_ERROR = re.compile(r"\(os error (?P<code>28|30|122)\)")
+_QUOTED_PATH = re.compile(r"[`\"'](?P<path>/[^`\"']+)[`\"']")
+_KILLED = re.compile(r"\(signal: (?P<number>\d+), SIG(?P<name>[A-Z]+)")
+_FS_REASONS = {
+    "28": "no space left on device",
+    "30": "read-only file system",
+    "122": "disk quota exceeded",
+}
+
+
 @dataclass(frozen=True)
 class Diagnosis:
     message: str
     fix: str
+    #: What the failure is: a compile error unless it is about the machine, not the code.
+    error: type[RustLambdaError] = CompileError
 
 
-def diagnose(lines: Sequence[str], targets: Sequence[str]) -> Diagnosis | None:
-    """The cause of a failed build when it is a native dependency we recognise."""
+def diagnose(lines: Sequence[str], targets: Sequence[str], code: int = 1) -> Diagnosis | None:
+    """The cause of a failed build when we recognise it (``code``: cargo's exit code, negative
+    when a signal ended it)."""
     text = "\n".join(lines)
+    for rule in (rustup_without_toolchain(text), _filesystem(lines), _killed(text, code)):
+        if rule is not None:
+            return rule
+    return _native_dependency(text, targets)
+
+
+def rustup_without_toolchain(text: str) -> Diagnosis | None:
+    """rustup's cargo/rustc proxy found no toolchain to run (no default, or one named by
+    rust-toolchain.toml that is not installed)."""
+    match = _RUSTUP_NO_TOOLCHAIN.search(text)
+    if match is None:
+        return None
+    if match["name"]:
+        return Diagnosis(
+            f"rustup's toolchain {match['name']} (asked for by rust-toolchain.toml or "
+            "RUSTUP_TOOLCHAIN) is not installed",
+            f"rustup toolchain install {match['name']}",
+            ToolNotFoundError,
+        )
+    return Diagnosis(
+        f"rustup has no default toolchain, so its {match['tool']} cannot run",
+        "rustup default stable (or set RUSTUP_TOOLCHAIN, or CARGO and RUSTC to a Rust "
+        "installed another way)",
+        ToolNotFoundError,
+    )
+
+
+def _filesystem(lines: Sequence[str]) -> Diagnosis | None:
+    """cargo could not write its target dir: a full or read-only disk, not the code."""
+    for index, line in enumerate(lines):
+        match = _OS_ERROR.search(line)
+        if match is None:
+            continue
+        near = [*reversed(lines[max(0, index - 4) : index + 1])]
+        paths = [m["path"] for candidate in near for m in _QUOTED_PATH.finditer(candidate)]
+        where = paths[0] if paths else "the target directory"
+        reason = _FS_REASONS[match["code"]]
+        if match["code"] == "30":
+            fix = (
+                f"{where} is on a read-only file system: build with --target-dir DIR (or "
+                "CARGO_TARGET_DIR) on a writable disk"
+            )
+        else:
+            fix = (
+                f"the disk holding {where} is full: free space (cargo clean removes old "
+                "builds), or build with --target-dir DIR on a disk with space"
+            )
+        return Diagnosis(f"cargo could not write {where}: {reason}", fix, ArtifactError)
+    return None
+
+
+def _killed(text: str, code: int) -> Diagnosis | None:
+    """A compiler (or cargo itself) ended by a signal nobody here sent: the OOM killer, mostly."""
+    match = _KILLED.search(text)
+    if match is not None:
+        name = f"SIG{match['name']}"
+    elif code < 0:
+        name = signal.Signals(-code).name
+    else:
+        return None
+    return Diagnosis(
+        f"the build was killed by {name} (not by rustlambda: most often the out-of-memory killer)",
+        "if the machine ran out of memory (dmesg shows the OOM killer), build with fewer "
+        "parallel jobs (-j 1) or without LTO (--disable-optimizations), or add memory; then "
+        "build again",
+    )
+
+
+def _native_dependency(text: str, targets: Sequence[str]) -> Diagnosis | None:
+    """A ``*-sys`` crate whose build script found no native library for the target."""
     match = _SYS_FAILURE.search(text)
     if match is None:
         return None
