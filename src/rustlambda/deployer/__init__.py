@@ -10,17 +10,23 @@ plans with read-only calls and changes nothing.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
+import tempfile
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import DeployError
+from ..errors import DeployError, Interrupted
 from ..reporting import LoggingReporter, Reporter
+from ..util import signals
 from ..util.cmd import CommandRunner, SubprocessRunner
+from ..util.fs import file_error
 from . import select
 from .artifacts import DeployPackage, package
-from .result import Deployment, DeployResult
+from .result import Deployment, DeployResult, stopped_deploying
 from .select import Target
 from .settings import DeployOptions, DeploySettings
 
@@ -46,10 +52,23 @@ def deploy(
     targets, warnings = select.targets(options, environ, cwd, runner or SubprocessRunner())
     for warning in warnings:
         reporter.warning(warning)
+    with _scratch() as scratch:
+        return _deploy_targets(targets, warnings, options, environ, scratch, reporter, session)
+
+
+def _deploy_targets(
+    targets: list[Target],
+    warnings: list[str],
+    options: DeployOptions,
+    environ: dict[str, str],
+    scratch: Path,
+    reporter: Reporter,
+    session: boto3.Session | None,
+) -> DeployResult:
     dry_run = any(t.settings.dry_run for t in targets)
     packages: list[tuple[Target, DeployPackage]] = []
     for target in targets:  # every zip verified before the first AWS call
-        packages.append((target, _package(target, options, environ)))
+        packages.append((target, _package(target, options, environ, scratch)))
     from .aws import connect  # boto3 only once there is something to deploy
 
     sessions: dict[tuple[object, ...], Aws] = {}
@@ -72,14 +91,36 @@ def deploy(
     results: list[Deployment] = []
     for target, pkg in packages:
         try:
-            results.append(_deploy_one(aws_for(target.settings), target, pkg, reporter, dry_run))
-        except DeployError as exc:
+            try:
+                deployment = _deploy_one(aws_for(target.settings), target, pkg, reporter, dry_run)
+            except signals.Signalled as exc:
+                raise stopped_deploying(exc.signum, target.settings.name) from exc
+        except (DeployError, Interrupted) as exc:
             if results:
                 finished = ", ".join(f"{d.name} ({d.status})" for d in results)
                 exc.add_context(f"; deployed before it: {finished}")
             raise
+        results.append(deployment)
     region = next(iter(sessions.values())).region if sessions else None
     return DeployResult(tuple(results), dry_run=dry_run, region=region, warnings=tuple(warnings))
+
+
+@contextlib.contextmanager
+def _scratch() -> Iterator[Path]:
+    """The deploy's temporary folder (in TMPDIR) for the zips it makes; removed at the end."""
+    try:
+        folder = tempfile.mkdtemp(prefix="rustlambda-deploy-")
+    except OSError as exc:
+        raise file_error(
+            exc,
+            Path(tempfile.gettempdir()),
+            "create a temporary folder in",
+            hint="set TMPDIR to a writable folder with space",
+        ) from exc
+    try:
+        yield Path(folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _deploy_one(
@@ -126,7 +167,7 @@ def _preview(
         name=s.name,
         kind=pkg.kind,
         arch=pkg.arch,
-        zip_path=str(pkg.zip_path),
+        zip_path=pkg.shown_path,
         size=pkg.size,
         sha256=pkg.sha256,
         status=status,
@@ -135,11 +176,14 @@ def _preview(
     )
 
 
-def _package(target: Target, options: DeployOptions, environ: dict[str, str]) -> DeployPackage:
+def _package(
+    target: Target, options: DeployOptions, environ: dict[str, str], scratch: Path
+) -> DeployPackage:
     return package(
         target.source,
         target.settings,
         include_root=target.include_root,
         arch=options.arch,
         environ=environ,
+        scratch=scratch,
     )

@@ -10,14 +10,15 @@ from typing import Any
 
 import botocore.exceptions
 
-from ..errors import DeployError
+from ..errors import DeployError, Interrupted
 from ..layout import ArtifactKind
 from ..reporting import Reporter
+from ..util import signals
 from .artifacts import DeployPackage
 from .aws import Aws, api, call, error_code, get_or_none
 from .function import FunctionPlan, s3_key
 from .publish import after_code
-from .result import Deployment
+from .result import Deployment, stopped_deploying
 from .settings import DeploySettings
 
 BASIC_EXECUTION_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
@@ -47,10 +48,15 @@ def apply_function(aws: Aws, plan: FunctionPlan, reporter: Reporter) -> Deployme
     done: list[str] = []
     try:
         return _apply(aws, plan, reporter, done)
-    except DeployError as exc:
+    except (DeployError, Interrupted) as exc:
         if done:
             exc.add_context(f" (already done for {plan.settings.name}: {'; '.join(done)})")
         raise
+    except signals.Signalled as exc:
+        error = stopped_deploying(exc.signum, plan.settings.name)
+        if done:
+            error.add_context(f" (already done for {plan.settings.name}: {'; '.join(done)})")
+        raise error from exc
 
 
 def _apply(aws: Aws, plan: FunctionPlan, reporter: Reporter, done: list[str]) -> Deployment:
@@ -76,7 +82,7 @@ def _apply(aws: Aws, plan: FunctionPlan, reporter: Reporter, done: list[str]) ->
         name=s.name,
         kind=ArtifactKind.FUNCTION,
         arch=package.arch,
-        zip_path=str(package.zip_path),
+        zip_path=package.shown_path,
         size=package.size,
         sha256=package.sha256,
         status=status,
@@ -100,10 +106,9 @@ def _create(
     s, package = plan.settings, plan.package
     role, role_created = plan.role, None
     if role is None:
-        role, created = _ensure_role(aws, plan.role_name, reporter)
+        role, created = _ensure_role(aws, plan.role_name, reporter, done)
         if created:
             role_created = role
-            done.append(f"created IAM role {role} (it stays; later deploys reuse it)")
     reporter.info(f"creating function {s.name} ({package.arch.value})")
     config = {**plan.config, "Role": role}
     created_fn = _create_with_retry(aws, s, config, code, package, plan.role is None)
@@ -152,7 +157,7 @@ def _update(
     return arn, config_updated, plan.code_update
 
 
-def _ensure_role(aws: Aws, name: str, reporter: Reporter) -> tuple[str, bool]:
+def _ensure_role(aws: Aws, name: str, reporter: Reporter, done: list[str]) -> tuple[str, bool]:
     """The role rustlambda creates for functions deployed without one: reuse it if it exists."""
     iam = aws.iam
     existing = get_or_none("GetRole", name, iam.get_role, RoleName=name)
@@ -167,6 +172,7 @@ def _ensure_role(aws: Aws, name: str, reporter: Reporter) -> tuple[str, bool]:
         AssumeRolePolicyDocument=_TRUST_POLICY,
         Description="Execution role created by rustlambda deploy",
     )["Role"]["Arn"]
+    done.append(f"created IAM role {role} (it stays; later deploys reuse it)")
     try:
         call(
             "AttachRolePolicy",

@@ -1,4 +1,5 @@
-"""What a deploy did (or, with ``dry_run``, would do), for the CLI's text and JSON output."""
+"""What a deploy did (or, with ``dry_run``, would do), for the CLI's text and JSON output; and
+the error of a deploy a signal stopped."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from ..errors import Interrupted
 from ..layout import ArtifactKind
 from ..targets import Arch
+from ..util import signals
 
 
 @dataclass(frozen=True)
@@ -22,7 +25,9 @@ class Deployment:
     name: str
     kind: ArtifactKind
     arch: Arch
-    zip_path: str
+    #: The zip deployed, when it is a file that stays (the build's own zip, or --binary-path);
+    #: None when rustlambda zipped the executable into a temporary folder for this deploy.
+    zip_path: str | None
     size: int
     sha256: str  # hex
     status: str
@@ -65,3 +70,13 @@ class DeployResult:
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2)
+
+
+def stopped_deploying(signum: int, name: str) -> Interrupted:
+    """The error for a deploy stopped by a signal while it changed ``name`` on AWS."""
+    return signals.interrupted(
+        signum,
+        f"stopped by {signals.signal_name(signum)} while deploying {name} (a request already "
+        "sent to AWS may still take effect)",
+        "run the deploy again: it changes only what still differs",
+    )
