@@ -8,9 +8,7 @@ from __future__ import annotations
 import errno
 import os
 import signal
-import struct
-import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +35,7 @@ from rustlambda.targets import Arch, Runtime, Target
 from rustlambda.util import signals
 from rustlambda.util.fs import file_error
 from rustlambda.verify import verify_path
+from tests.damage import DAMAGES, damaged_zip
 
 from .fakes import REAL_ELF, FakeRunner, write_workspace
 
@@ -185,74 +184,20 @@ def test_file_errors_say_what_the_errno_means(
 
 
 # --------------------------------------------------------------------- damaged zips: findings
-def _zip(path: Path, data: bytes, method: int = zipfile.ZIP_DEFLATED) -> bytearray:
-    info = zipfile.ZipInfo("bootstrap", (1980, 1, 1, 0, 0, 0))
-    info.external_attr, info.create_system, info.compress_type = 0o100755 << 16, 3, method
-    with zipfile.ZipFile(path, "w") as zf:
-        zf.writestr(info, data)
-    return bytearray(path.read_bytes())
-
-
-def _central(data: bytearray) -> int:
-    return int(struct.unpack_from("<I", data, data.rfind(b"PK\x05\x06") + 16)[0])
-
-
-def crc_error(data: bytearray) -> None:
-    data[30 + len("bootstrap") + 100] ^= 0xFF  # a stored entry: its bytes change, not its CRC
-
-
-def encrypted(data: bytearray) -> None:
-    data[6] |= 1
-    data[_central(data) + 8] |= 1
-
-
-def unknown_method(data: bytearray) -> None:
-    struct.pack_into("<H", data, 8, 99)
-    struct.pack_into("<H", data, _central(data) + 10, 99)
-
-
-def corrupt_deflate(data: bytearray) -> None:
-    start = 30 + len("bootstrap")
-    data[start : start + 64] = b"\xff" * 64
-
-
-def truncated(data: bytearray) -> None:
-    del data[len(data) // 2 :]
-
-
-DAMAGES: dict[str, tuple[Callable[[bytearray], None], str]] = {
-    "crc": (crc_error, "is damaged: Bad CRC-32"),
-    "encrypted": (encrypted, "is encrypted"),
-    "method": (unknown_method, "compression method that cannot be unpacked"),
-    "deflate": (corrupt_deflate, "is damaged: Error -3 while decompressing"),
-    "truncated": (truncated, "not a readable zip"),
-}
-
-
 @pytest.mark.parametrize("damage", DAMAGES)
 def test_a_damaged_zip_is_a_finding(tmp_path: Path, damage: str) -> None:
-    mutate, expected = DAMAGES[damage]
-    path = tmp_path / "function.zip"
-    data = _zip(path, REAL_ELF, zipfile.ZIP_STORED if damage == "crc" else zipfile.ZIP_DEFLATED)
-    mutate(data)
-    path.write_bytes(data)
+    path = damaged_zip(tmp_path / "function.zip", REAL_ELF, damage)
     report = verify_path(path)
     assert not report.ok
     (failure,) = [f for _, f in report.failures]
-    assert failure.check == "layout" and expected in failure.message
+    assert failure.check == "layout" and DAMAGES[damage][1] in failure.message
     assert "Could not unzip uploaded file" in (failure.lambda_error or "")
     with pytest.raises(VerifyError):
         report.raise_on_failure()
 
 
 def test_an_entry_over_250_mb_by_its_header_is_never_inflated(tmp_path: Path) -> None:
-    path = tmp_path / "function.zip"
-    data = _zip(path, REAL_ELF)
-    huge = 300 * 1024 * 1024
-    struct.pack_into("<I", data, 22, huge)  # the local header's uncompressed size
-    struct.pack_into("<I", data, _central(data) + 24, huge)
-    path.write_bytes(data)
-    report = verify_path(path)
+    report = verify_path(damaged_zip(tmp_path / "function.zip", REAL_ELF, "huge"))
     findings = report.artifacts[0].findings
     checks = {f.check: f for f in findings}
     # inflating it would have met the real, smaller data: a "damaged" layout finding
