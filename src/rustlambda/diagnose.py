@@ -32,10 +32,12 @@ _RUSTUP_NO_TOOLCHAIN = re.compile(
     r"rustup could not choose a version of (?P<tool>\w+) to run|"
     r"toolchain '(?P<name>[^']+)' is not installed"
 )
-_OS_ERROR = re.compile(r"\(os error (?P<code>28|30|122)\)")
-_QUOTED_PATH = re.compile(r"[`\"'](?P<path>/[^`\"']+)[`\"']")
+_OS_ERROR = re.compile(r"\(os error (?P<code>13|28|30|122)\)")
+#: A path in cargo's messages: quoted (`/x`, "/x") or ending the line ("failed to open: /x").
+_PATH = re.compile(r"[`\"'](?P<quoted>/[^`\"']+)[`\"']|: (?P<bare>/\S+)$")
 _KILLED = re.compile(r"\(signal: (?P<number>\d+), SIG(?P<name>[A-Z]+)")
 _FS_REASONS = {
+    "13": "permission denied",
     "28": "no space left on device",
     "30": "read-only file system",
     "122": "disk quota exceeded",
@@ -88,10 +90,18 @@ def _filesystem(lines: Sequence[str]) -> Diagnosis | None:
         if match is None:
             continue
         near = [*reversed(lines[max(0, index - 4) : index + 1])]
-        paths = [m["path"] for candidate in near for m in _QUOTED_PATH.finditer(candidate)]
+        if match["code"] == "13" and not any("failed to" in line for line in near):
+            continue  # e.g. a build script running something it may not: not cargo's writes
+        paths = [m["quoted"] or m["bare"] for candidate in near for m in _PATH.finditer(candidate)]
         where = paths[0] if paths else "the target directory"
         reason = _FS_REASONS[match["code"]]
-        if match["code"] == "30":
+        if match["code"] == "13":
+            fix = (
+                f"you may not write {where}: check its owner (a `sudo cargo build` leaves "
+                "root-owned files: sudo chown -R $USER on the target dir), or build with "
+                "--target-dir DIR"
+            )
+        elif match["code"] == "30":
             fix = (
                 f"{where} is on a read-only file system: build with --target-dir DIR (or "
                 "CARGO_TARGET_DIR) on a writable disk"

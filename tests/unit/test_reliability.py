@@ -251,6 +251,20 @@ def test_a_target_dir_that_cannot_be_written_is_not_a_compile_error(
     assert found.message == reason and fix in found.fix
 
 
+def test_a_target_dir_owned_by_another_user_is_said_so_but_not_a_build_scripts_failure() -> None:
+    owned = [
+        "error: failed to open: /ws/target/debug/.cargo-lock",
+        "Caused by:",
+        "  Permission denied (os error 13)",
+    ]
+    found = diagnose(owned, ["t"], 101)
+    assert found is not None and found.error is ArtifactError
+    assert found.message == "cargo could not write /ws/target/debug/.cargo-lock: permission denied"
+    assert "chown" in found.fix
+    script = ["thread 'main' panicked at build.rs:3: Permission denied (os error 13)"]
+    assert diagnose(script, ["t"], 101) is None
+
+
 def test_a_compiler_killed_by_a_signal_says_so() -> None:
     line = "process didn't exit successfully: `rustc ...` (signal: 9, SIGKILL: kill)"
     found = diagnose([line], ["t"], 101)
