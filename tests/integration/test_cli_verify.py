@@ -16,16 +16,17 @@ def test_build_refuses_a_bootstrap_linked_against_libssl(
     assert done.returncode == 15, done.stderr
     assert "libssl.so.3: cannot open shared object file" in done.stderr
     assert "rustls" in done.stderr and "vendored" in done.stderr
-    # the same artifact through `rustlambda verify`, as JSON
-    report = run_cli("verify", "--json", cwd=ws, env=build_env)
-    assert report.returncode == 15
-    [artifact] = json.loads(report.stdout)["artifacts"]
-    assert "libssl.so.3" in artifact["needed"] and artifact["ok"] is False
+    assert not (ws / "target/lambda/tls/bootstrap").exists()  # refused: not installed
     # --no-verify skips the check: the build itself succeeds
     skipped = run_cli(
         "build", "--x86-64", "--compiler", "cargo", "--no-verify", cwd=ws, env=build_env
     )
     assert skipped.returncode == 0, skipped.stderr
+    # the same artifact through `rustlambda verify`, as JSON
+    report = run_cli("verify", "--json", cwd=ws, env=build_env)
+    assert report.returncode == 15
+    [artifact] = json.loads(report.stdout)["artifacts"]
+    assert "libssl.so.3" in artifact["needed"] and artifact["ok"] is False
 
 
 def test_verify_passes_a_good_two_architecture_build(

@@ -59,47 +59,63 @@ def _main_thread() -> bool:
 
 
 class Stop:
-    """One running tool and the signal that stopped it, if any."""
+    """One running tool and the signal that stopped it, if any.
+
+    The signal handlers run in the main thread at any point, also inside these methods, and
+    `forward` may come from another thread: the state is changed under a reentrant lock, and a
+    signal is delivered once (the first forwarded as is, any later one as SIGKILL).
+    """
 
     def __init__(self) -> None:
         self.signum: int | None = None
         self.proc: _Proc | None = None
-        self._timer: threading.Timer | None = None
+        self._delivered = False
+        self._timers: list[threading.Timer] = []
 
     def signal(self, signum: int) -> None:
         """Forward ``signum`` to the tool's group; a second signal, or `STOP_GRACE` seconds
-        without the tool ending, kills the group."""
+        without the tool ending, kills the group. Before the tool starts, it is held."""
         with _lock:
             first = self.signum is None
             if first:
                 self.signum = signum
             proc = self.proc
-        if proc is None:
-            return  # not started yet: `attach` stops it as soon as it starts
-        _killpg(proc, signum if first else signal.SIGKILL)
-        if first:
-            self._timer = threading.Timer(STOP_GRACE, _killpg, (proc, signal.SIGKILL))
-            self._timer.daemon = True
-            self._timer.start()
+            if proc is not None:
+                self._delivered = True
+        if proc is not None:
+            self._kill(proc, signum if first else signal.SIGKILL, escalate=first)
 
     def attach(self, proc: _Proc) -> None:
         with _lock:
             self.proc = proc
-            pending = self.signum
             _running.add(self)
-        if pending is not None:
-            self.signum = None
-            self.signal(pending)
+            pending = None if self._delivered else self.signum
+            if pending is not None:
+                self._delivered = True
+        if pending is not None:  # a signal came while the tool was starting
+            self._kill(proc, pending, escalate=True)
 
     def detach(self) -> None:
         with _lock:
             _running.discard(self)
             self.proc = None
-        if self._timer is not None:
-            self._timer.cancel()
+            timers = list(self._timers)
+        for timer in timers:
+            timer.cancel()
+
+    def _kill(self, proc: _Proc, signum: int, *, escalate: bool) -> None:
+        with _lock:
+            if self.proc is not proc:
+                return  # it has ended and been waited for: its group id may be reused
+            if escalate:
+                timer = threading.Timer(STOP_GRACE, _killpg, (proc, signal.SIGKILL))
+                timer.daemon = True
+                self._timers.append(timer)
+                timer.start()
+        _killpg(proc, signum)
 
 
-_lock = threading.Lock()
+_lock = threading.RLock()  # reentrant: a signal handler may run while the main thread holds it
 _running: set[Stop] = set()
 
 
