@@ -32,15 +32,41 @@ _RUSTUP_NO_TOOLCHAIN = re.compile(
     r"rustup could not choose a version of (?P<tool>\w+) to run|"
     r"toolchain '(?P<name>[^']+)' is not installed"
 )
-_OS_ERROR = re.compile(r"\(os error (?P<code>13|28|30|122)\)")
+_OS_ERROR = re.compile(r"\(os error (?P<code>\d+)\)")
 #: A path in cargo's messages: quoted (`/x`, "/x") or ending the line ("failed to open: /x").
 _PATH = re.compile(r"[`\"'](?P<quoted>/[^`\"']+)[`\"']|: (?P<bare>/\S+)$")
 _KILLED = re.compile(r"\(signal: (?P<number>\d+), SIG(?P<name>[A-Z]+)")
-_FS_REASONS = {
-    "13": "permission denied",
-    "28": "no space left on device",
-    "30": "read-only file system",
-    "122": "disk quota exceeded",
+_ELSEWHERE = "build with --target-dir DIR (or CARGO_TARGET_DIR)"
+_IN_THE_WAY = (
+    f"a file is where cargo needs a folder, on the way to {{where}}: remove it, or {_ELSEWHERE}"
+)
+#: errno -> (reason, fix for {where}, only when cargo says it "failed to" write something:
+#: a build script's own failure with that errno is not about the target dir).
+_FS_ERRORS = {
+    "13": (
+        "permission denied",
+        "you may not write {where}: check its owner (a `sudo cargo build` leaves root-owned "
+        f"files: sudo chown -R $USER on the target dir), or {_ELSEWHERE}",
+        True,
+    ),
+    "17": ("a file is in the way", _IN_THE_WAY, True),
+    "20": ("a file is in the way", _IN_THE_WAY, True),
+    "28": (
+        "no space left on device",
+        "the disk holding {where} is full: free space (cargo clean removes old builds), or "
+        f"{_ELSEWHERE} on a disk with space",
+        False,
+    ),
+    "30": (
+        "read-only file system",
+        f"{{where}} is on a read-only file system: {_ELSEWHERE} on a writable disk",
+        False,
+    ),
+    "122": (
+        "disk quota exceeded",
+        f"your disk quota is used up where {{where}} is: free space, or {_ELSEWHERE} elsewhere",
+        False,
+    ),
 }
 
 
@@ -84,34 +110,21 @@ def rustup_without_toolchain(text: str) -> Diagnosis | None:
 
 
 def _filesystem(lines: Sequence[str]) -> Diagnosis | None:
-    """cargo could not write its target dir: a full or read-only disk, not the code."""
+    """cargo could not write its target dir (full, read-only, not its own, a file in the way):
+    not the code."""
     for index, line in enumerate(lines):
         match = _OS_ERROR.search(line)
-        if match is None:
+        if match is None or match["code"] not in _FS_ERRORS:
             continue
+        reason, fix, needs_failed_to = _FS_ERRORS[match["code"]]
         near = [*reversed(lines[max(0, index - 4) : index + 1])]
-        if match["code"] == "13" and not any("failed to" in line for line in near):
-            continue  # e.g. a build script running something it may not: not cargo's writes
+        if needs_failed_to and not any("failed to" in candidate for candidate in near):
+            continue
         paths = [m["quoted"] or m["bare"] for candidate in near for m in _PATH.finditer(candidate)]
         where = paths[0] if paths else "the target directory"
-        reason = _FS_REASONS[match["code"]]
-        if match["code"] == "13":
-            fix = (
-                f"you may not write {where}: check its owner (a `sudo cargo build` leaves "
-                "root-owned files: sudo chown -R $USER on the target dir), or build with "
-                "--target-dir DIR"
-            )
-        elif match["code"] == "30":
-            fix = (
-                f"{where} is on a read-only file system: build with --target-dir DIR (or "
-                "CARGO_TARGET_DIR) on a writable disk"
-            )
-        else:
-            fix = (
-                f"the disk holding {where} is full: free space (cargo clean removes old "
-                "builds), or build with --target-dir DIR on a disk with space"
-            )
-        return Diagnosis(f"cargo could not write {where}: {reason}", fix, ArtifactError)
+        return Diagnosis(
+            f"cargo could not write {where}: {reason}", fix.format(where=where), ArtifactError
+        )
     return None
 
 

@@ -32,6 +32,7 @@ class Case:
     says: str  # a fragment of the error line
     cwd: str = "{ws}"
     env: tuple[tuple[str, str], ...] = ()
+    tool_output: bool = False  # cargo failed: its own output (error: lines) comes first
 
     @property
     def command(self) -> str:
@@ -54,6 +55,9 @@ CASES = [
     Case(("build", "--target", "x86_64-unknown-linux-gnu.2.99"), 7, "no Lambda runtime"),
     Case(("build", "--compiler", "gcc"), 8, "gcc"),
     Case(("build",), 9, "was not found", env=(("CARGO", "/nonexistent/cargo"),)),
+    Case(
+        ("build", "--target-dir", "{files}/notes.txt"), 13, "a file is in the way", tool_output=True
+    ),
     Case(("build", "-o", "zip", "--include", "/etc/passwd"), 14, "absolute path"),
     Case(("build", "-o", "zip", "--include", "../outside"), 14, "outside the zip root"),
     # ---- watch
@@ -67,6 +71,7 @@ CASES = [
     Case(("invoke", "--invoke-port", "abc"), 2, "not a valid integer"),
     Case(("invoke", "--data-ascii", "{{}}", "--data-file", "x.json"), 2, "both give"),
     Case(("invoke", "--data-file", "{files}/missing.json"), 2, "--data-file"),
+    Case(("invoke", "--client-context-file", "{files}/latin1/Cargo.toml"), 2, "not UTF-8"),
     Case(("invoke", "--data-example", "nope"), 18, "nope"),
     Case(("invoke", "--invoke-port", "{closed_port}"), 19, "no Lambda emulator answered"),
     # ---- deploy
@@ -146,4 +151,4 @@ def test_bad_input_is_one_error_with_a_fix(
     done = run_cli(*argv, cwd=Path(case.cwd.format(**places)), env=env, timeout=300)
     assert done.returncode == case.code, done.stderr
     assert "Traceback" not in done.stdout
-    assert_one_error(done.stderr, case.says)
+    assert_one_error(done.stderr, case.says, tool_output=case.tool_output)

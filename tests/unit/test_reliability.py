@@ -241,6 +241,15 @@ def test_rustup_without_a_toolchain_is_a_toolchain_problem() -> None:
             "cargo could not write /full/debug/deps/x.rmeta: no space left on device",
             "is full",
         ),
+        (
+            [
+                "error: failed to create directory `/ws/notes.txt/debug`",
+                "Caused by:",
+                "  Not a directory (os error 20)",
+            ],
+            "cargo could not write /ws/notes.txt/debug: a file is in the way",
+            "a file is where cargo needs a folder",
+        ),
     ],
 )
 def test_a_target_dir_that_cannot_be_written_is_not_a_compile_error(

@@ -77,7 +77,14 @@ def invoke_command(
                 "--client-context-ascii and --client-context-file both give the client context",
                 "pass only one of them",
             )
-        context = _read_input(client_context_file, "--client-context-file").decode()
+        raw = _read_input(client_context_file, "--client-context-file")
+        try:
+            context = raw.decode()
+        except UnicodeDecodeError as exc:
+            raise ConfigError(
+                f"--client-context-file {client_context_file} is not UTF-8 text",
+                "pass a file holding the client context as JSON",
+            ) from exc
     endpoint = endpoint_url or client.endpoint_for(invoke_address, invoke_port)
     response = client.invoke(endpoint, function_name, payload, client_context=context)
     _print_body(response.body, output_format.lower())
