@@ -259,18 +259,25 @@ class Running:
         return code, "".join(self.lines)
 
 
-def _compiling(built: Built, tmp_path: Path, env: dict[str, str], *, session: bool) -> Running:
-    """A build that is compiling now: a fresh target dir, stopped once rustc runs."""
+@pytest.fixture(scope="module")
+def slow_ws(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """std-workspace whose hello has a build script that sleeps: a build that is surely still
+    running when the signal comes, however fast the machine."""
+    ws = copy_fixture("std-workspace", tmp_path_factory.mktemp("slow"))
+    (ws / "functions/hello/build.rs").write_text(
+        "fn main() {\n    std::thread::sleep(std::time::Duration::from_secs(300));\n}\n"
+    )
+    return ws
+
+
+def _building(ws: Path, tmp_path: Path, env: dict[str, str], *, session: bool) -> Running:
+    """A build in progress: cargo runs hello's build script (compiled by rustc first)."""
     target = tmp_path / "fresh-target"
     argv = ["build", "-v", "--x86-64", "--bin", "hello", "--target-dir", str(target)]
-    running = Running(
-        [*argv, "--lambda-dir", str(tmp_path / "lambda")], built.ws, env, session=session
-    )
+    running = Running([*argv, "--lambda-dir", str(tmp_path / "lambda")], ws, env, session=session)
     running.wait_for(
-        lambda: any(
-            "rustc" in p and "--crate-name" in p for p in processes_mentioning(str(target))
-        ),
-        "rustc compiling",
+        lambda: any("build-script-build" in p for p in processes_mentioning(str(target))),
+        "hello's build script running",
     )
     return running
 
@@ -283,9 +290,10 @@ def _compiling(built: Built, tmp_path: Path, env: dict[str, str], *, session: bo
     ],
 )
 def test_a_signal_stops_the_build_and_every_tool_it_started(
-    built: Built, build_env: dict[str, str], tmp_path: Path, signum: int, code: int, how: str
+    slow_ws: Path, build_env: dict[str, str], tmp_path: Path, signum: int, code: int, how: str
 ) -> None:
-    running = _compiling(built, tmp_path, build_env, session=signum == signal.SIGINT)
+    running = _building(slow_ws, tmp_path, build_env, session=signum == signal.SIGINT)
+    assert any("cargo" in p for p in processes_mentioning(str(tmp_path / "fresh-target")))
     if signum == signal.SIGINT:
         os.killpg(running.proc.pid, signum)
     else:
@@ -293,7 +301,7 @@ def test_a_signal_stops_the_build_and_every_tool_it_started(
     returncode, stderr = running.finish()
     left = processes_mentioning(str(tmp_path / "fresh-target"))  # right as rustlambda ended
     assert returncode == code, stderr
-    assert left == [], left  # cargo, cargo-zigbuild, rustc: stopped before rustlambda exited
+    assert left == [], left  # cargo, cargo-zigbuild, the build script: ended before rustlambda
     error = assert_one_error(stderr, signal.Signals(signum).name, "nothing was installed")
     assert "fix the errors cargo reports" not in error  # not a compile error
     assert snapshot(tmp_path / "lambda") == {}
