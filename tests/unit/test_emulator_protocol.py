@@ -24,10 +24,11 @@ from botocore.parsers import EventStreamJSONParser
 from rustlambda.elf import read_elf
 from rustlambda.emulator import Emulator, EmulatorSettings, FunctionSpec, protocol
 from rustlambda.emulator import process as process_mod
-from rustlambda.emulator.instance import RESERVED_ENV, _error_report, process_env
+from rustlambda.emulator.environment import RESERVED_ENV, process_env
 from rustlambda.emulator.invoke_api import function_name
 from rustlambda.emulator.process import Launch, plan_launch
 from rustlambda.emulator.protocol import Report
+from rustlambda.emulator.routes import error_report
 from rustlambda.emulator.runtime_api import ApiRequest
 from rustlambda.errors import EmulatorError
 from rustlambda.targets import Arch
@@ -199,10 +200,6 @@ def test_error_body() -> None:
     assert json.loads(protocol.error_body("E", "m", stack=[]))["stackTrace"] == []
 
 
-def test_service_error_body() -> None:
-    assert json.loads(protocol.service_error("nope")) == {"Type": "User", "message": "nope"}
-
-
 _TRACE = re.compile(r"^Root=1-([0-9a-f]{8})-[0-9a-f]{24};Parent=[0-9a-f]{16};Sampled=0$")
 
 
@@ -330,30 +327,30 @@ def test_decode_error_body_base64_and_plain_json() -> None:
 
 def _error_post(error_type: str | None = None) -> ApiRequest:
     headers = {} if error_type is None else {"lambda-runtime-function-error-type": error_type}
-    return ApiRequest("POST", "/2018-06-01/runtime/invocation/x/error", "", headers)
+    return ApiRequest("POST", "/2018-06-01/runtime/invocation/x/error", headers)
 
 
 def test_error_report_header_wins_body_kept() -> None:
     body = b'{"errorType":"FromBody","errorMessage":"m","stackTrace":[]}'
-    assert _error_report(_error_post("Custom.Err"), body) == ("Custom.Err", body)
+    assert error_report(_error_post("Custom.Err"), body) == ("Custom.Err", body)
 
 
 def test_error_report_type_from_body() -> None:
     body = b'{"errorType":"OrderNotFound","errorMessage":"no order 7"}'
-    assert _error_report(_error_post(), body) == ("OrderNotFound", body)
+    assert error_report(_error_post(), body) == ("OrderNotFound", body)
 
 
 def test_error_report_json_without_type() -> None:
     body = b'{"errorMessage":"m"}'
-    assert _error_report(_error_post(), body) == ("Runtime.Unknown", body)
+    assert error_report(_error_post(), body) == ("Runtime.Unknown", body)
 
 
 @pytest.mark.parametrize("raw", [b"thread 'main' panicked", b"", b"[1, 2]"])
 def test_error_report_wraps_a_non_object_body(raw: bytes) -> None:
-    error_type, body = _error_report(_error_post(), raw)
+    error_type, body = error_report(_error_post(), raw)
     assert error_type == "Runtime.Unknown"
     assert json.loads(body) == {"errorMessage": raw.decode(), "errorType": "Runtime.Unknown"}
-    error_type, body = _error_report(_error_post("Rust.Panic"), raw)
+    error_type, body = error_report(_error_post("Rust.Panic"), raw)
     assert error_type == "Rust.Panic"
     assert json.loads(body)["errorType"] == "Rust.Panic"
 

@@ -28,7 +28,8 @@ from aiohttp import web
 
 from ..errors import AddressInUseError, EmulatorError
 from .client import endpoint_for
-from .instance import RESERVED_ENV, Invocation
+from .environment import RESERVED_ENV
+from .invocation import Invocation
 from .invoke_api import InvokeApi
 from .model import EmulatorSettings, FunctionSpec, LogRecord, Outcome
 from .pool import FunctionPool

@@ -13,7 +13,8 @@ from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 from . import protocol
-from .instance import InitFailure, Instance, Invocation
+from .instance import Instance
+from .invocation import InitFailure, Invocation
 from .model import EmulatorSettings, FunctionSpec, LogRecord, Outcome
 from .process import Launch, plan_launch
 
@@ -46,10 +47,6 @@ class FunctionPool:
         runtime = plan_launch(spec.bootstrap, environ=environ)
         extensions = tuple((p.name, plan_launch(p, environ=environ)) for p in spec.extensions)
         return runtime, extensions
-
-    @property
-    def size(self) -> int:
-        return len(self._instances)
 
     def replace(self, spec: FunctionSpec) -> None:
         """Serve ``spec`` from now on: idle instances stop now, busy ones when they finish."""

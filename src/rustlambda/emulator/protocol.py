@@ -41,11 +41,6 @@ def error_body(error_type: str, message: str, *, stack: list[str] | None = None)
     return json.dumps(body).encode()
 
 
-def service_error(message: str) -> bytes:
-    """The body of an AWS service error (the error code travels in ``x-amzn-ErrorType``)."""
-    return json.dumps({"Type": "User", "message": message}).encode()
-
-
 def new_request_id() -> str:
     return str(uuid.uuid4())
 

@@ -24,10 +24,9 @@ _HARD_LIMIT = 64 * 1024 * 1024
 class ApiRequest:
     """One request; its body may still be arriving while a handler runs."""
 
-    def __init__(self, method: str, path: str, query: str, headers: dict[str, str]) -> None:
+    def __init__(self, method: str, path: str, headers: dict[str, str]) -> None:
         self.method = method
         self.path = path
-        self.query = query
         #: Header names in lower case.
         self.headers = headers
         #: Trailer fields of a chunked body, names in lower case (after the body is complete).
@@ -155,7 +154,6 @@ class _Connection(asyncio.Protocol):
         request = ApiRequest(
             self._parser.get_method().decode("latin-1"),
             url.path.decode("latin-1"),
-            (url.query or b"").decode("latin-1"),
             self._headers,
         )
         self._request = request
