@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
-import signal
 import time
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
@@ -21,19 +20,28 @@ from typing import Any
 from . import protocol
 from .environment import process_env
 from .invocation import InitFailure, Invocation
+from .logs import LineSplitter
 from .model import EmulatorSettings, FunctionSpec, LogRecord
-from .process import Launch, PeakMemory, signal_group
+from .process import Launch, PeakMemory, Supervised, spawn_supervised
 from .routes import SandboxApi
 from .runtime_api import serve as serve_api
+
+#: How long to wait for a process's supervisor after asking it to end everything.
+_KILL_WAIT = 5.0
 
 
 @dataclass
 class _Process:
     role: str  # "runtime" | "extension"
     name: str
-    proc: asyncio.subprocess.Process
+    process: Supervised
     memory: PeakMemory
     pump: asyncio.Task[None] | None = None
+
+    @property
+    def proc(self) -> asyncio.subprocess.Process:
+        """The supervisor: it exits with the program's status once every process has ended."""
+        return self.process.supervisor
 
 
 class Instance:
@@ -82,7 +90,7 @@ class Instance:
         self.started = True
         t0 = time.monotonic()
         deadline = t0 + self.settings.init_timeout
-        self._server = await serve_api(self.routes.handle)
+        self._server = await serve_api(self.routes.handle, on_error=self._api_error)
         port = self._server.sockets[0].getsockname()[1]
         self.api = f"127.0.0.1:{port}"
         env = process_env(self.spec, self.settings, self.api, protocol.log_stream_name())
@@ -222,14 +230,8 @@ class Instance:
         )
         for p in alive:
             if p.role == "runtime":
-                signal_group(p.proc.pid, signal.SIGTERM)
-        if alive:
-            waits = [asyncio.ensure_future(p.proc.wait()) for p in alive]
-            _, pending = await asyncio.wait(waits, timeout=budget)
-            for p in alive:
-                signal_group(p.proc.pid, signal.SIGKILL)
-            if pending:
-                await asyncio.wait(pending, timeout=5)
+                p.process.terminate_group()
+        await self._end_processes(alive, budget)
         for p in self._processes:
             if p.pump is not None:
                 with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
@@ -251,33 +253,38 @@ class Instance:
     # ----------------------------------------------------------------- processes
     async def _spawn(self, role: str, name: str, launch: Launch, env: Mapping[str, str]) -> None:
         cwd = self.spec.bootstrap.resolve().parent
-        proc = await asyncio.create_subprocess_exec(
-            *launch.argv,
-            env=dict(env),
-            cwd=cwd,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-            start_new_session=True,
-            limit=1 << 20,
-        )
-        entry = _Process(role, name, proc, PeakMemory(proc.pid))
+        process = await spawn_supervised(launch, env=env, cwd=cwd, limit=1 << 16)
+        entry = _Process(role, name, process, PeakMemory(process.pid))
         self._processes.append(entry)
         entry.pump = asyncio.ensure_future(self._pump(entry))
         self._spawn_task(self._watch(entry))
 
+    async def _end_processes(self, alive: list[_Process], budget: float) -> None:
+        """Wait ``budget`` seconds for ``alive`` to exit, then end each with all it started."""
+        if not alive:
+            return
+        waits = {asyncio.ensure_future(p.proc.wait()): p for p in alive}
+        _, pending = await asyncio.wait(waits, timeout=budget)
+        for task in pending:
+            waits[task].process.kill_all()
+        if pending:
+            _, pending = await asyncio.wait(pending, timeout=_KILL_WAIT)
+        for task in pending:  # a supervisor that did not answer: its group, at least
+            waits[task].process.kill_group()
+        if pending:
+            await asyncio.wait(pending, timeout=1.0)
+
     async def _pump(self, entry: _Process) -> None:
+        """Every byte a process writes, as log lines (long lines in pieces, as Lambda splits)."""
         stream = entry.proc.stdout
         assert stream is not None
         source = "function" if entry.role == "runtime" else f"extension:{entry.name}"
-        while True:
-            try:
-                line = await stream.readline()
-            except ValueError:  # a line over the limit: pass it on in pieces
-                line = await stream.read(1 << 20)
-            if not line:
-                return
-            self._log(source, line.decode(errors="replace").rstrip("\r\n"), self.current)
+        splitter = LineSplitter()
+        while chunk := await stream.read(1 << 16):
+            for line in splitter.feed(chunk):
+                self._log(source, line, self.current)
+        for line in splitter.finish():
+            self._log(source, line, self.current)
 
     async def _watch(self, entry: _Process) -> None:
         code = await entry.proc.wait()
@@ -331,6 +338,9 @@ class Instance:
             except TimeoutError:
                 return condition()
         return True
+
+    def _api_error(self, message: str) -> None:
+        self._log("platform", f"Runtime API: {message}", self.current)
 
     def _log(self, source: str, text: str, inv: Invocation | None = None) -> None:
         if inv is not None:

@@ -19,6 +19,9 @@ import httptools
 
 #: Never buffer more than this from one request, whatever it claims.
 _HARD_LIMIT = 64 * 1024 * 1024
+#: The request line and headers together (llhttp itself sets no limit; aiohttp's is 8 KiB a
+#: line). Lambda's own headers are small; a larger head is a broken client.
+_HEAD_LIMIT = 64 * 1024
 
 
 class ApiRequest:
@@ -96,14 +99,27 @@ class ApiResponse:
 
 
 Handler = Callable[[ApiRequest], Awaitable[ApiResponse]]
+#: Told about each request answered with an error of the server's own (malformed HTTP, a
+#: failing handler): one line, no traceback.
+ErrorReport = Callable[[str], None]
+
+
+class _HeadTooLarge(Exception):
+    pass
+
+
+def _problem(status: int, error_type: str, message: str) -> ApiResponse:
+    return ApiResponse.json(status, {"errorMessage": message, "errorType": error_type})
 
 
 class _Connection(asyncio.Protocol):
-    def __init__(self, handler: Handler) -> None:
+    def __init__(self, handler: Handler, on_error: ErrorReport) -> None:
         self._handler = handler
+        self._on_error = on_error
         self._transport: asyncio.Transport | None = None
         self._parser = httptools.HttpRequestParser(self)
         self._url = b""
+        self._head_size = 0
         self._headers: dict[str, str] = {}
         self._request: ApiRequest | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -115,15 +131,24 @@ class _Connection(asyncio.Protocol):
         self._transport = transport
 
     def data_received(self, data: bytes) -> None:
+        if self._transport is None or self._transport.is_closing():
+            return  # already answered an error: the rest of the bytes mean nothing
         try:
             self._parser.feed_data(data)
-        except httptools.HttpParserError:
-            self._write(
-                ApiResponse.json(
-                    400, {"errorMessage": "malformed HTTP request", "errorType": "InvalidRequest"}
-                ),
-                keep_alive=False,
-            )
+        except httptools.HttpParserError as exc:
+            if isinstance(exc.__context__, _HeadTooLarge):
+                response = _problem(
+                    431,
+                    "InvalidRequest",
+                    f"request line and headers over {_HEAD_LIMIT} bytes",
+                )
+            else:
+                detail = exc.__context__ or exc  # a callback's own error says more
+                response = _problem(400, "InvalidRequest", f"malformed HTTP request: {detail}")
+            self._on_error(f"answered {response.status} to {_describe(response)}")
+            if self._request is not None:
+                self._request._abort()
+            self._write(response, keep_alive=False)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._transport = None
@@ -135,13 +160,21 @@ class _Connection(asyncio.Protocol):
     # httptools callbacks
     def on_message_begin(self) -> None:
         self._url = b""
+        self._head_size = 0
         self._headers = {}
         self._request = None
 
+    def _count(self, size: int) -> None:
+        self._head_size += size
+        if self._head_size > _HEAD_LIMIT:
+            raise _HeadTooLarge
+
     def on_url(self, url: bytes) -> None:
+        self._count(len(url))
         self._url += url
 
     def on_header(self, name: bytes, value: bytes) -> None:
+        self._count(len(name) + len(value) + 4)
         key = name.decode("latin-1").lower()
         text = value.decode("latin-1")
         if self._request is None:
@@ -150,6 +183,7 @@ class _Connection(asyncio.Protocol):
             self._request.trailers[key] = text
 
     def on_headers_complete(self) -> None:
+        self._head_size = 0  # trailers, if any, get a budget of their own
         url = httptools.parse_url(self._url)
         request = ApiRequest(
             self._parser.get_method().decode("latin-1"),
@@ -179,6 +213,12 @@ class _Connection(asyncio.Protocol):
             response = await self._handler(request)
         except ConnectionError:
             return
+        except Exception as exc:  # a bug in a handler: the client still gets an answer
+            response = _problem(500, "ServiceException", f"{type(exc).__name__}: {exc}")
+            self._on_error(
+                f"answered 500 to {request.method} {request.path}: {type(exc).__name__}: {exc}"
+            )
+            keep_alive = False
         if previous is not None:  # answer pipelined requests in order
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await previous
@@ -202,7 +242,25 @@ class _Connection(asyncio.Protocol):
             transport.close()
 
 
-async def serve(handler: Handler, host: str = "127.0.0.1", port: int = 0) -> asyncio.Server:
+def _describe(response: ApiResponse) -> str:
+    try:
+        message = json.loads(response.body)["errorMessage"]
+    except (ValueError, KeyError, TypeError):
+        message = ""
+    return f"a malformed request ({message})" if message else "a malformed request"
+
+
+def _ignore_error(message: str) -> None:
+    pass
+
+
+async def serve(
+    handler: Handler,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    on_error: ErrorReport = _ignore_error,
+) -> asyncio.Server:
     """Start a Runtime/Extensions API listener; ``server.sockets[0]`` has the port chosen."""
     loop = asyncio.get_running_loop()
-    return await loop.create_server(lambda: _Connection(handler), host, port)
+    return await loop.create_server(lambda: _Connection(handler, on_error), host, port)

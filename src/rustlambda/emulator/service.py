@@ -1,0 +1,270 @@
+"""The emulator as a service: the Invoke API server in front of one pool of instances per
+function, started, updated (after a rebuild) and stopped as a whole."""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import logging
+from collections.abc import Callable, Mapping, Sequence
+
+from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
+
+from ..errors import AddressInUseError, EmulatorError
+from .client import endpoint_for
+from .environment import RESERVED_ENV
+from .invocation import Invocation
+from .invoke_api import InvokeApi
+from .model import EmulatorSettings, FunctionSpec, LogRecord, Outcome
+from .pool import FunctionPool
+from .protocol import Report
+
+_log = logging.getLogger("rustlambda.emulator")
+#: Lambda's limit on a function's own environment variables, all together.
+ENV_SIZE_LIMIT = 4096
+
+
+def _default_log(record: LogRecord) -> None:
+    _log.info("[%s#%d] %s", record.function, record.instance, record.text)
+
+
+def _default_report(report: Report) -> None:
+    pass
+
+
+def _default_notice(message: str) -> None:
+    _log.info("%s", message)
+
+
+class _NoticeHandler(logging.Handler):
+    """aiohttp's server errors as one line each: what was answered and why, no traceback."""
+
+    def __init__(self, server: str, notice: Callable[[str], None]) -> None:
+        super().__init__(logging.DEBUG)
+        self._server = server
+        self._notice = notice
+
+    def emit(self, record: logging.LogRecord) -> None:
+        exc = record.exc_info[1] if record.exc_info else None
+        if record.levelno < logging.WARNING:
+            _log.debug("%s: %s", self._server, record.getMessage(), exc_info=record.exc_info)
+            return
+        if isinstance(exc, HttpProcessingError):
+            # A request aiohttp could not parse: it has answered it (400) and closed.
+            reason = " ".join(str(exc.message).split()) or type(exc).__name__
+            self._notice(
+                f"{self._server}: answered {exc.code} to a malformed request "
+                f"({record.getMessage().removeprefix('Error handling request ')}): {reason}"
+            )
+        elif exc is not None:
+            self._notice(
+                f"{self._server}: {record.getMessage()}: {type(exc).__name__}: {exc} (answered 500)"
+            )
+            _log.debug("%s", record.getMessage(), exc_info=record.exc_info)
+        else:
+            self._notice(f"{self._server}: {record.getMessage()}")
+
+
+def notice_logger(server: str, notice: Callable[[str], None]) -> logging.Logger:
+    """A logger of its own for an aiohttp server, reporting through ``notice``.
+
+    aiohttp logs every request it cannot parse with a traceback (``logger.exception``); with no
+    logging configured, Python's last-resort handler prints that to stderr. Handing aiohttp a
+    logger that is not in the logging tree (so it never propagates) routes those to ``notice``.
+    """
+    logger = logging.Logger(f"rustlambda.emulator.{server}")
+    logger.propagate = False
+    logger.addHandler(_NoticeHandler(server, notice))
+    return logger
+
+
+class Emulator:
+    """Serves functions on the Invoke API; each function gets a pool of instances."""
+
+    def __init__(
+        self,
+        functions: Sequence[FunctionSpec],
+        settings: EmulatorSettings | None = None,
+        *,
+        aliases: Mapping[str, str] | None = None,
+        on_log: Callable[[LogRecord], None] | None = None,
+        on_report: Callable[[Report], None] | None = None,
+        on_notice: Callable[[str], None] | None = None,
+    ) -> None:
+        self.settings = settings or EmulatorSettings()
+        if self.settings.concurrency < 1:
+            raise EmulatorError(
+                f"concurrency must be at least 1, not {self.settings.concurrency}",
+                "pass --concurrency 1 or more",
+            )
+        self._on_log = on_log or _default_log
+        self._on_report = on_report or _default_report
+        #: One line about something the servers did on their own (e.g. refused a malformed
+        #: request); never a traceback.
+        self._on_notice = on_notice or _default_notice
+        #: Things worth telling the user (reserved variables ignored, env over 4 KB...).
+        self.warnings: list[str] = []
+        self._pools: dict[str, FunctionPool] = {}
+        self._check_names(functions)
+        for spec in functions:
+            self._pools[spec.name] = self._pool(spec)
+        #: Other names that route to a served function (e.g. ``hello`` → ``hello-arm64``).
+        self.aliases: dict[str, str] = {}
+        self._set_aliases(aliases or {})
+        self._runner: web.AppRunner | None = None
+        self._port = 0
+
+    @staticmethod
+    def _check_names(functions: Sequence[FunctionSpec]) -> None:
+        seen: set[str] = set()
+        for spec in functions:
+            if spec.name in seen:
+                raise EmulatorError(
+                    f"two functions are named {spec.name!r}",
+                    "give every function a distinct name",
+                )
+            seen.add(spec.name)
+
+    def _pool(self, spec: FunctionSpec) -> FunctionPool:
+        if spec.timeout <= 0:
+            raise EmulatorError(
+                f"{spec.name}: timeout must be positive, not {spec.timeout}",
+                "pass --timeout in seconds (Lambda allows 1 to 900)",
+            )
+        reserved = sorted(k for k in spec.env if k in RESERVED_ENV)
+        if reserved:
+            self.warnings.append(
+                f"{spec.name}: Lambda reserves {', '.join(reserved)}; the emulator sets them "
+                "itself and ignores the function's values (a deploy would be refused)"
+            )
+        size = sum(len(k) + len(v) for k, v in spec.env.items())
+        if size > ENV_SIZE_LIMIT:
+            self.warnings.append(
+                f"{spec.name}: its environment variables take {size} bytes; Lambda allows "
+                f"{ENV_SIZE_LIMIT} in total and would refuse to deploy it"
+            )
+        return FunctionPool(spec, self.settings, self._on_log, self._on_report)
+
+    def _set_aliases(self, aliases: Mapping[str, str]) -> None:
+        for alias, target in aliases.items():
+            if target not in self._pools:
+                raise EmulatorError(
+                    f"alias {alias!r} names {target!r}, which is not served",
+                    f"route it to one of: {', '.join(self._pools)}",
+                )
+        self.aliases = dict(aliases)
+
+    def resolve(self, name: str) -> str | None:
+        """The served function ``name`` stands for (itself or through an alias)."""
+        if name in self._pools:
+            return name
+        return self.aliases.get(name)
+
+    @property
+    def function_names(self) -> list[str]:
+        return list(self._pools)
+
+    @property
+    def functions(self) -> list[FunctionSpec]:
+        return [pool.spec for pool in self._pools.values()]
+
+    @property
+    def port(self) -> int:
+        return self._port
+
+    @property
+    def url(self) -> str:
+        return endpoint_for(self.settings.address, self._port)
+
+    async def start(self) -> None:
+        """Listen on the invoke address (instances start on their first invocation)."""
+        runner = web.AppRunner(
+            InvokeApi(self).app(),
+            access_log=None,
+            handle_signals=False,
+            logger=notice_logger("Invoke API", self._on_notice),
+        )
+        await runner.setup()
+        site = web.TCPSite(runner, self.settings.address, self.settings.port, reuse_address=True)
+        try:
+            await site.start()
+        except OSError as exc:
+            await runner.cleanup()
+            where = f"{self.settings.address}:{self.settings.port}"
+            if exc.errno == errno.EADDRINUSE:
+                raise AddressInUseError(
+                    f"cannot listen on {where}: the port is already in use",
+                    "stop the other server (another rustlambda watch?) or pass another "
+                    "--invoke-port",
+                ) from exc
+            raise AddressInUseError(
+                f"cannot listen on {where}: {exc.strerror or exc}",
+                "pass an address this machine has with --invoke-address (e.g. 127.0.0.1)",
+            ) from exc
+        self._runner = runner
+        server = site._server  # aiohttp exposes the bound port only through the server
+        sockets = getattr(server, "sockets", None) or []
+        self._port = sockets[0].getsockname()[1] if sockets else self.settings.port
+
+    async def invoke_async(
+        self,
+        name: str,
+        payload: bytes,
+        client_context: str | None = None,
+        cognito_identity: str | None = None,
+        *,
+        sink: asyncio.Queue[bytes | None] | None = None,
+        wait_report: bool = True,
+        request_id: str | None = None,
+    ) -> Outcome:
+        """Invoke ``name`` synchronously (RequestResponse) and return what the caller gets."""
+        resolved = self.resolve(name)
+        pool = self._pools.get(resolved) if resolved is not None else None
+        if pool is None:
+            raise EmulatorError(
+                f"no function named {name!r} is being served",
+                f"use one of: {', '.join(self._pools) or 'none'}",
+            )
+        inv = Invocation(
+            payload,
+            request_id=request_id,
+            client_context=client_context,
+            cognito_identity=cognito_identity,
+            chunk_sink=sink,
+        )
+        return await pool.invoke(inv, wait_report=wait_report)
+
+    async def update(
+        self, functions: Sequence[FunctionSpec], *, aliases: Mapping[str, str] | None = None
+    ) -> list[str]:
+        """Serve these functions from now on; returns the names whose instances restart."""
+        self._check_names(functions)
+        wanted = {spec.name: spec for spec in functions}
+        changed: list[str] = []
+        for name in [n for n in self._pools if n not in wanted]:
+            pool = self._pools.pop(name)
+            await pool.stop()
+            changed.append(name)
+        for name, spec in wanted.items():
+            existing = self._pools.get(name)
+            if existing is None:
+                self._pools[name] = self._pool(spec)
+                changed.append(name)
+            elif existing.spec != spec:
+                self._pool(spec)  # validate and warn as for a new function
+                existing.replace(spec)
+                changed.append(name)
+        self._set_aliases(
+            aliases
+            if aliases is not None
+            else {a: t for a, t in self.aliases.items() if t in self._pools}
+        )
+        return changed
+
+    async def stop(self) -> None:
+        """Shut every instance down, then stop listening."""
+        await asyncio.gather(*(pool.stop() for pool in self._pools.values()))
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
