@@ -297,15 +297,26 @@ def watch_command(**kw: Any) -> None:
     reporter = ConsoleReporter(err, verbose=kw["verbose"] > 0, quiet=kw["quiet"])
     logs = LogPrinter(out)
 
+    received: list[int] = []
+
     async def run() -> None:
         stop = asyncio.Event()
+
+        def on_signal(number: int) -> None:
+            received.append(number)
+            stop.set()
+
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        await watch(options, stop=stop, reporter=reporter, on_log=logs.record)
+            loop.add_signal_handler(sig, on_signal, sig)
+        await watch(
+            options, stop=stop, reporter=reporter, on_log=logs.record, on_notice=reporter.info
+        )
         reporter.info("stopped: every instance was shut down")
 
     asyncio.run(run())
+    if signal.SIGTERM in received[:1]:  # as a process ended by SIGTERM (Ctrl-C stays 0)
+        raise click.exceptions.Exit(128 + signal.SIGTERM)
 
 
 class LogPrinter:
@@ -668,7 +679,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; return the exit code (documented in README, "Exit codes")."""
     err = Console(stderr=True, soft_wrap=True)
     try:
-        cli.main(
+        # Not standalone, click returns a command's ``Exit(code)`` rather than raising it.
+        code = cli.main(
             args=list(argv) if argv is not None else sys.argv[1:],
             prog_name="rustlambda",
             standalone_mode=False,
@@ -687,4 +699,4 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         err.print("interrupted")
         return 130
-    return 0
+    return code if isinstance(code, int) else 0
