@@ -71,7 +71,7 @@ def daemons() -> Iterator[list[int]]:
 
 
 def settings() -> EmulatorSettings:
-    return EmulatorSettings(port=0, environ=dict(os.environ))
+    return EmulatorSettings(port=0, environ=dict(os.environ), ipv6_loopback=False)
 
 
 def test_a_daemonised_child_ends_with_its_instance_and_shutdown_is_quick(
@@ -147,7 +147,7 @@ import os, sys
 from pathlib import Path
 from rustlambda.emulator import EmulatorSettings, FunctionSpec, running
 spec = FunctionSpec("f", Path({str(BOOTSTRAP)!r}))
-with running([spec], EmulatorSettings(port=0, environ=dict(os.environ))) as emu:
+with running([spec], EmulatorSettings(port=0, environ=dict(os.environ), ipv6_loopback=False)) as emu:
     print(emu.invoke("f", {{"daemonise": {str(pidfile)!r}}}, timeout=30).status)
 """
     started = time.monotonic()

@@ -25,11 +25,11 @@ from rustlambda.elf import read_elf
 from rustlambda.emulator import Emulator, EmulatorSettings, FunctionSpec, protocol
 from rustlambda.emulator import process as process_mod
 from rustlambda.emulator.environment import RESERVED_ENV, process_env
+from rustlambda.emulator.httpserver import Request
 from rustlambda.emulator.invoke_api import function_name
 from rustlambda.emulator.process import Launch, plan_launch
 from rustlambda.emulator.protocol import Report
 from rustlambda.emulator.routes import error_report
-from rustlambda.emulator.runtime_api import ApiRequest
 from rustlambda.errors import EmulatorError
 from rustlambda.targets import Arch
 
@@ -325,9 +325,9 @@ def test_decode_error_body_base64_and_plain_json() -> None:
 # --------------------------------------------------------------------------- error reports
 
 
-def _error_post(error_type: str | None = None) -> ApiRequest:
+def _error_post(error_type: str | None = None) -> Request:
     headers = {} if error_type is None else {"lambda-runtime-function-error-type": error_type}
-    return ApiRequest("POST", "/2018-06-01/runtime/invocation/x/error", headers)
+    return Request("POST", "/2018-06-01/runtime/invocation/x/error", headers)
 
 
 def test_error_report_header_wins_body_kept() -> None:

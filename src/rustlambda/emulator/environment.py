@@ -23,6 +23,7 @@ RESERVED_ENV = frozenset(
         "AWS_SECRET_ACCESS_KEY",
         "AWS_SESSION_TOKEN",
         "AWS_LAMBDA_RUNTIME_API",
+        "AWS_LAMBDA_MAX_CONCURRENCY",
         "LAMBDA_TASK_ROOT",
         "LAMBDA_RUNTIME_DIR",
     }
@@ -58,4 +59,6 @@ def process_env(
             "LD_LIBRARY_PATH": f"{task_root}:{task_root}/lib:/lib64:/usr/lib64:/opt/lib",
         }
     )
+    if spec.max_concurrency > 1:
+        env["AWS_LAMBDA_MAX_CONCURRENCY"] = str(spec.max_concurrency)
     return env

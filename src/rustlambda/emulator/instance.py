@@ -19,12 +19,12 @@ from typing import Any
 
 from . import protocol
 from .environment import process_env
+from .httpserver import serve as serve_api
 from .invocation import InitFailure, Invocation
 from .logs import LineSplitter
 from .model import EmulatorSettings, FunctionSpec, LogRecord
 from .process import Launch, PeakMemory, Supervised, spawn_supervised
 from .routes import SandboxApi
-from .runtime_api import serve as serve_api
 
 #: How long to wait for a process's supervisor after asking it to end everything.
 _KILL_WAIT = 5.0
@@ -45,17 +45,22 @@ class _Process:
 
 
 class Instance:
-    """An execution environment. Create, ``start()`` (Init), then ``run()`` one event at a time."""
+    """An execution environment. Create, ``start()`` (Init), then ``run()`` its events: one at
+    a time, or up to the function's ``max_concurrency`` at once (Lambda Managed Instances)."""
 
     def __init__(
         self,
         spec: FunctionSpec,
         number: int,
         settings: EmulatorSettings,
-        runtime_launch: Launch,
+        runtime_launch: Launch | None,
         extension_launches: tuple[tuple[str, Launch], ...],
         on_log: Callable[[LogRecord], None],
+        *,
+        api: str | None = None,
     ) -> None:
+        """``runtime_launch`` None: the user starts the runtime (only-Lambda-APIs mode), and
+        ``api`` is where its Runtime API is served (the Invoke API's ``/.rt/<function>``)."""
         self.spec = spec
         self.number = number
         self.settings = settings
@@ -63,36 +68,49 @@ class Instance:
         self._extension_launches = extension_launches
         self._on_log = on_log
         #: ``host:port`` of the instance's Runtime/Extensions API (AWS_LAMBDA_RUNTIME_API).
-        self.api = ""
+        self.api = api or ""
         self.arn = protocol.function_arn(spec.name, settings.region, settings.account_id)
+        self.capacity = max(1, spec.max_concurrency)
         self.routes = SandboxApi(
             spec.name,
             self.arn,
+            settings.account_id,
             tuple(name for name, _ in extension_launches),
             log=self._log,
             notify=self._notify,
+            max_concurrency=self.capacity,
         )
         self.init_duration_ms: float | None = None
         self.started = False
         self.dead = False
         self.stopping = False
+        self._start_task: asyncio.Task[None] | None = None
         self._server: asyncio.Server | None = None
         self._processes: list[_Process] = []
         self._failure: tuple[str, bytes] | None = None
-        self._changed = asyncio.Event()
+        self._change: asyncio.Future[None] | None = None
         self._stopped = asyncio.Event()
         self._peak_kib = 0
         self._tasks: set[asyncio.Task[None]] = set()
 
     # ----------------------------------------------------------------- lifecycle
+    async def ensure_started(self) -> None:
+        """Init once, however many invocations wait for it; raises InitFailure if it failed."""
+        if self._start_task is None:
+            self._start_task = asyncio.ensure_future(self.start())
+        await asyncio.shield(self._start_task)
+
     async def start(self) -> None:
         """The Init phase; raises InitFailure when it fails (the instance is then stopped)."""
         self.started = True
         t0 = time.monotonic()
-        deadline = t0 + self.settings.init_timeout
-        self._server = await serve_api(self.routes.handle, on_error=self._api_error)
-        port = self._server.sockets[0].getsockname()[1]
-        self.api = f"127.0.0.1:{port}"
+        user_runtime = self._runtime_launch is None
+        # A runtime the user starts (under a debugger) may take as long as it takes.
+        deadline = math.inf if user_runtime else t0 + self.settings.init_timeout
+        if not self.api:
+            self._server = await serve_api(self.routes.handle, on_error=self._api_error)
+            port = self._server.sockets[0].getsockname()[1]
+            self.api = f"127.0.0.1:{port}"
         env = process_env(self.spec, self.settings, self.api, protocol.log_stream_name())
         try:
             self.routes.phase = "extensions-init"
@@ -102,7 +120,8 @@ class Instance:
                 self._raise_init("Extension.InitTimeout", "extensions did not finish Init in time")
             self._check_init_failure()
             self.routes.phase = "runtime-init"
-            await self._spawn("runtime", "bootstrap", self._runtime_launch, env)
+            if self._runtime_launch is not None:
+                await self._spawn("runtime", "bootstrap", self._runtime_launch, env)
             if not await self._wait_for(self._runtime_ready, deadline):
                 self._raise_init(
                     "Sandbox.Timedout",
@@ -110,16 +129,17 @@ class Instance:
                 )
             self._check_init_failure()
         except InitFailure:
-            await self.stop("FAILURE")
+            await self.stop(protocol.FAILURE)
             raise
         except OSError as exc:
-            await self.stop("FAILURE")
+            await self.stop(protocol.FAILURE)
             raise InitFailure(
                 "Runtime.InvalidEntrypoint",
                 protocol.error_body("Runtime.InvalidEntrypoint", str(exc)),
             ) from exc
         self.routes.phase = "ready"
         self.init_duration_ms = (time.monotonic() - t0) * 1000
+        self._measure()
 
     def _raise_init(self, error_type: str, message: str) -> None:
         raise InitFailure(error_type, protocol.error_body(error_type, message))
@@ -140,16 +160,30 @@ class Instance:
     def _runtime_ready(self) -> bool:
         if self.routes.init_error or self._failure:
             return True
-        return self.ready
-
-    @property
-    def ready(self) -> bool:
-        """Waiting for an event: the runtime is in ``next``, every extension in ``event/next``."""
         return not self.dead and self.routes.runtime_waiting and self.routes.extensions_idle
 
     @property
+    def ready(self) -> bool:
+        """Can take an event now: one at a time, the runtime is in ``next`` and every extension
+        in ``event/next``; with max concurrency, Init is done and a slot is free (an event
+        waits for the runtime's next ``next``)."""
+        if self.dead:
+            return False
+        if self.capacity == 1:
+            return self.routes.runtime_waiting and self.routes.extensions_idle
+        return self.routes.phase == "ready" and len(self.routes.active) < self.capacity
+
+    @property
+    def failure(self) -> tuple[str, bytes]:
+        """Why the instance cannot take an event (its crash, or that it stopped)."""
+        if self._failure is not None:
+            return self._failure
+        message = "the execution environment stopped before it could take the event"
+        return "Runtime.ExitError", protocol.error_body("Runtime.ExitError", message)
+
+    @property
     def current(self) -> Invocation | None:
-        """The invocation the runtime is working on (or last worked on)."""
+        """The invocation the runtime is working on (None when none, or several)."""
         return self.routes.current
 
     async def wait_ready(self, timeout: float) -> bool:
@@ -165,35 +199,40 @@ class Instance:
         inv.started_wall = time.time()
         inv.deadline_ms = int((inv.started_wall + timeout) * 1000)
         self._log("platform", f"START RequestId: {inv.request_id} Version: $LATEST", inv)
-        self._measure()  # a process that crashes mid-invocation can't be measured afterwards
         self.routes.dispatch(inv)
-        event = {
-            "eventType": "INVOKE",
-            "deadlineMs": inv.deadline_ms,
-            "requestId": inv.request_id,
-            "invokedFunctionArn": self.arn,
-            "tracing": {"type": "X-Amzn-Trace-Id", "value": inv.trace_id},
-        }
-        self.routes.broadcast("INVOKE", event)
+        if self.routes.extensions:
+            event = {
+                "eventType": "INVOKE",
+                "deadlineMs": inv.deadline_ms,
+                "requestId": inv.request_id,
+                "invokedFunctionArn": self.arn,
+                "tracing": {"type": "X-Amzn-Trace-Id", "value": inv.trace_id},
+            }
+            self.routes.broadcast("INVOKE", event)
+        expiry = asyncio.get_running_loop().call_later(timeout, self._time_out, inv, timeout)
         try:
-            return await asyncio.wait_for(asyncio.shield(inv.result), timeout)
-        except TimeoutError:
-            self._measure()
-            message = protocol.timeout_message(inv.request_id, timeout)
-            self._log("platform", message, inv)
-            inv.settle(
-                "timeout", protocol.error_body("Sandbox.Timedout", message), "Sandbox.Timedout"
-            )
-            self._spawn_task(self.stop("TIMEOUT"))
-            return inv.result.result()
+            return await inv.result
+        finally:
+            expiry.cancel()
+
+    def _time_out(self, inv: Invocation, timeout: float) -> None:
+        if inv.result.done():
+            return
+        self._measure()
+        message = protocol.timeout_message(inv.request_id, timeout)
+        self._log("platform", message, inv)
+        inv.settle("timeout", protocol.error_body("Sandbox.Timedout", message), "Sandbox.Timedout")
+        self._spawn_task(self.stop(protocol.TIMEOUT))
 
     async def finish(self, inv: Invocation, timeout: float) -> protocol.Report:
         """Wait for the end of the Invoke phase (runtime and extensions back in ``next``)."""
         status, _, error_type = inv.result.result()
-        if status in ("success", "error"):
+        if status in ("success", "error") and self.capacity == 1:
             remaining = max(0.0, inv.deadline_ms / 1000 - time.time()) + 1.0
             await self.wait_ready(min(remaining, timeout))
         end = time.monotonic() if status != "timeout" else inv.finished
+        # Peak memory (VmHWM) only grows: measuring at each END (and at Init, and on a timeout)
+        # sees every peak a START would, at one /proc read per process and invoke.
         self._measure()
         self._log("platform", f"END RequestId: {inv.request_id}", inv)
         report = protocol.Report(
@@ -208,11 +247,10 @@ class Instance:
         )
         self.init_duration_ms = None  # only the first invocation is a cold start
         self._log("platform", report.line, inv)
-        if self.routes.current is inv:
-            self.routes.current = None
+        self.routes.done(inv)
         return report
 
-    async def stop(self, reason: str = "SPINDOWN") -> None:
+    async def stop(self, reason: str = protocol.SPINDOWN) -> None:
         """Shutdown: SHUTDOWN to extensions and SIGTERM to the runtime, SIGKILL after the budget."""
         if self.stopping:
             await self._stopped.wait()
@@ -239,8 +277,8 @@ class Instance:
                 p.pump.cancel()
         if self._server is not None:
             self._server.close()
-        if self.current is not None:
-            self.current.settle(
+        for inv in list(self.routes.active.values()):
+            inv.settle(
                 "crash",
                 protocol.error_body("Runtime.ExitError", "the instance was shut down"),
                 "Runtime.ExitError",
@@ -305,10 +343,10 @@ class Instance:
         body = protocol.error_body(error_type, message)
         self._failure = (error_type, body)
         self.dead = True
-        if inv is not None:
-            inv.settle("crash", body, error_type)
+        for active in list(self.routes.active.values()):
+            active.settle("crash", body, error_type)
         self._notify()
-        self._spawn_task(self.stop("FAILURE"))
+        self._spawn_task(self.stop(protocol.FAILURE))
 
     def _measure(self) -> None:
         total = 0
@@ -324,19 +362,26 @@ class Instance:
         task.add_done_callback(self._tasks.discard)
 
     def _notify(self) -> None:
-        self._changed.set()
-        self._changed = asyncio.Event()
+        change, self._change = self._change, None
+        if change is not None and not change.done():
+            change.set_result(None)
 
     async def _wait_for(self, condition: Callable[[], bool], deadline: float) -> bool:
+        """Wait until ``condition()`` holds (True) or ``deadline`` passes (False)."""
+        loop = asyncio.get_running_loop()
         while not condition():
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return False
-            changed = self._changed
+            if self._change is None:
+                self._change = loop.create_future()
+            change = self._change
+            expiry = loop.call_later(remaining, _resolve, change) if remaining < math.inf else None
             try:
-                await asyncio.wait_for(changed.wait(), remaining)
-            except TimeoutError:
-                return condition()
+                await change
+            finally:
+                if expiry is not None:
+                    expiry.cancel()
         return True
 
     def _api_error(self, message: str) -> None:
@@ -354,3 +399,8 @@ class Instance:
                 request_id=inv.request_id if inv is not None else None,
             )
         )
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)

@@ -33,12 +33,47 @@ MAX_EXTENSIONS = 10
 RUNTIME_PREFIX = "/2018-06-01/runtime"
 EXTENSION_PREFIX = "/2020-01-01/extension"
 
+# SHUTDOWN's ``shutdownReason``, spelled as Lambda sends it: lower case. AWS's Runtime Interface
+# Emulator (aws-lambda-runtime-interface-emulator, lambda/rapid/shutdown.go renders the reason it
+# is given into model.AgentShutdownEvent) sends "spindown", and extensions written against
+# Lambda compare with lower case ("spindown" / "timeout" / "failure" in the Go extension clients
+# of AWS's samples and of vendors' production extensions). The upper-case SPINDOWN in the
+# lambda-extension crate is only its doc comment: it deserializes the field as a String.
+SPINDOWN = "spindown"
+TIMEOUT = "timeout"
+FAILURE = "failure"
+
 
 def error_body(error_type: str, message: str, *, stack: list[str] | None = None) -> bytes:
     body: dict[str, object] = {"errorMessage": message, "errorType": error_type}
     if stack is not None:
         body["stackTrace"] = stack
     return json.dumps(body).encode()
+
+
+def header_json(text: str) -> str:
+    """JSON text re-serialised to travel in an HTTP header: one line, ASCII only.
+
+    A pretty-printed client context would put newlines in ``Lambda-Runtime-Client-Context``
+    (not a valid header), and a character above U+00FF cannot be sent at all; the Rust runtime
+    also reads the header as visible ASCII. Raises ValueError for text that is not JSON.
+    """
+    return json.dumps(json.loads(text), separators=(",", ":"), ensure_ascii=True)
+
+
+def json_problem(payload: bytes) -> str | None:
+    """Why ``payload`` is not JSON (Lambda refuses such an Invoke), or None (empty is fine)."""
+    if not payload or payload.isspace():
+        return None
+    try:
+        # Decoding first: json.loads(bytes) detects the encoding and decodes with
+        # "surrogatepass", which takes twice as long on large payloads.
+        json.loads(payload.decode())
+    except UnicodeDecodeError as exc:
+        return f"not UTF-8: {exc}"
+    except ValueError as exc:
+        return str(exc)
+    return None
 
 
 def new_request_id() -> str:

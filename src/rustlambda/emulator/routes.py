@@ -11,20 +11,22 @@ change through ``notify``.
 from __future__ import annotations
 
 import asyncio
+import collections
 import json
 import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from . import protocol
+from . import protocol, streaming
+from .httpserver import Request, Response
 from .invocation import Invocation
-from .runtime_api import ApiRequest, ApiResponse
 
 _RESPONSE = re.compile(
     re.escape(protocol.RUNTIME_PREFIX) + r"/invocation/(?P<id>[^/]+)/(?P<kind>response|error)"
 )
 _JSON = {"Content-Type": "application/json"}
+_ACCEPTED = Response.json(202, {"status": "OK"})
 
 #: ``log(source, text, invocation)``: a platform line for the instance's log.
 LogLine = Callable[[str, str, "Invocation | None"], None]
@@ -53,13 +55,16 @@ class SandboxApi:
         self,
         function_name: str,
         arn: str,
+        account_id: str,
         external_names: tuple[str, ...],
         *,
         log: LogLine,
         notify: Callable[[], None],
+        max_concurrency: int = 1,
     ) -> None:
         self.function_name = function_name
         self.arn = arn
+        self.account_id = account_id
         #: File names of the instance's extension executables (those may register as external).
         self.external_names = external_names
         self._log = log
@@ -68,16 +73,28 @@ class SandboxApi:
         self.phase = "created"
         #: Set by the lifecycle on Shutdown: ``next`` is never answered from then on.
         self.stopping = False
-        self.current: Invocation | None = None
+        #: Invocations the runtime may answer, by request id (several with max concurrency).
+        self.active: dict[str, Invocation] = {}
         self.init_error: tuple[str, bytes] | None = None
         self.extensions: dict[str, Extension] = {}
-        self._next_waiter: asyncio.Future[Invocation] | None = None
+        self.max_concurrency = max_concurrency
+        #: ``next`` requests waiting for an event (up to max_concurrency of them), and events
+        #: dispatched while none was waiting.
+        self._next_waiters: collections.deque[asyncio.Future[Invocation]] = collections.deque()
+        self._queued: collections.deque[Invocation] = collections.deque()
 
     # ----------------------------------------------------------------- for the lifecycle
     @property
     def runtime_waiting(self) -> bool:
         """The runtime is in ``invocation/next``."""
-        return self._next_waiter is not None
+        return bool(self._next_waiters)
+
+    @property
+    def current(self) -> Invocation | None:
+        """The one invocation in flight (None when there are none, or several)."""
+        if len(self.active) != 1:
+            return None
+        return next(iter(self.active.values()))
 
     @property
     def extensions_idle(self) -> bool:
@@ -93,14 +110,24 @@ class SandboxApi:
         return any(e.external for e in self.extensions.values())
 
     def dispatch(self, inv: Invocation) -> None:
-        """Answer the waiting ``next`` with ``inv`` (the caller checked `runtime_waiting`)."""
-        waiter, self._next_waiter = self._next_waiter, None
-        assert waiter is not None
-        self.current = inv
-        waiter.set_result(inv)
+        """Answer a waiting ``next`` with ``inv``, or queue it for the next ``next``."""
+        self.active[inv.request_id] = inv
+        while self._next_waiters:
+            waiter = self._next_waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(inv)
+                return
+        self._queued.append(inv)
+
+    def done(self, inv: Invocation) -> None:
+        """The lifecycle is through with ``inv`` (reported): it is no longer in flight."""
+        if self.active.get(inv.request_id) is inv:
+            del self.active[inv.request_id]
 
     def broadcast(self, event_type: str, event: dict[str, object]) -> None:
         """Queue an INVOKE or SHUTDOWN event for the extensions subscribed to it."""
+        if not self.extensions:
+            return
         raw = json.dumps(event).encode()
         for ext in self.extensions.values():
             # Internal extensions cannot subscribe to SHUTDOWN.
@@ -108,7 +135,7 @@ class SandboxApi:
                 ext.queue.put_nowait(raw)
 
     # ----------------------------------------------------------------- routing
-    async def handle(self, request: ApiRequest) -> ApiResponse:
+    async def handle(self, request: Request) -> Response:
         path, method = request.path, request.method
         if path == protocol.RUNTIME_PREFIX + "/invocation/next":
             return await self._runtime_next(request) if method == "GET" else _not_allowed()
@@ -133,27 +160,23 @@ class SandboxApi:
         return _error(404, "InvalidRequest", f"no such endpoint: {method} {path}")
 
     # ----------------------------------------------------------------- Runtime API
-    async def _runtime_next(self, request: ApiRequest) -> ApiResponse:
+    async def _runtime_next(self, request: Request) -> Response:
         await request.read()
         if self.stopping:
             await asyncio.Event().wait()  # Lambda never answers during shutdown
-        if self._next_waiter is not None:
+        if len(self._next_waiters) >= self.max_concurrency:
             return _error(400, "InvalidStateTransition", "a next request is already waiting")
-        inv = self.current
-        if inv is not None and not inv.result.done():
-            message = "the runtime asked for the next event without answering the current one"
-            self._log("platform", message, inv)
-            inv.settle("error", protocol.error_body("Runtime.Unknown", message), "Runtime.Unknown")
-        waiter: asyncio.Future[Invocation] = asyncio.get_running_loop().create_future()
-        self._next_waiter = waiter
-        self._notify()
-        try:
-            inv = await waiter
-        except asyncio.CancelledError:
-            if self._next_waiter is waiter:
-                self._next_waiter = None
-                self._notify()
-            raise
+        if self.max_concurrency == 1:
+            inv = self.current
+            if inv is not None and not inv.result.done():
+                message = "the runtime asked for the next event without answering the current one"
+                self._log("platform", message, inv)
+                body = protocol.error_body("Runtime.Unknown", message)
+                inv.settle("error", body, "Runtime.Unknown")
+        if self._queued:
+            inv = self._queued.popleft()
+        else:
+            inv = await self._wait_for_event()
         headers = {
             "Content-Type": "application/json",
             "Lambda-Runtime-Aws-Request-Id": inv.request_id,
@@ -165,22 +188,42 @@ class SandboxApi:
             headers["Lambda-Runtime-Client-Context"] = inv.client_context
         if inv.cognito_identity is not None:
             headers["Lambda-Runtime-Cognito-Identity"] = inv.cognito_identity
-        return ApiResponse(200, inv.payload, headers)
+        return Response(200, inv.payload, headers)
+
+    async def _wait_for_event(self) -> Invocation:
+        waiter: asyncio.Future[Invocation] = asyncio.get_running_loop().create_future()
+        self._next_waiters.append(waiter)
+        self._notify()
+        try:
+            return await waiter
+        except asyncio.CancelledError:
+            if waiter in self._next_waiters:
+                self._next_waiters.remove(waiter)
+                self._notify()
+            raise
+        finally:
+            if waiter in self._next_waiters:  # answered and removed by dispatch already
+                self._next_waiters.remove(waiter)
 
     def _answerable(self, request_id: str) -> Invocation | None:
-        inv = self.current
-        if inv is None or inv.request_id != request_id or inv.result.done():
+        inv = self.active.get(request_id)
+        if inv is None or inv.result.done():
             return None
         return inv
 
-    async def _runtime_response(self, request_id: str, request: ApiRequest) -> ApiResponse:
+    async def _runtime_response(self, request_id: str, request: Request) -> Response:
         inv = self._answerable(request_id)
         if inv is None:
             await request.read()
             return _error(400, "InvalidRequestID", f"no invocation {request_id} awaits a response")
         mode = (request.header("lambda-runtime-function-response-mode") or "").lower()
-        if mode == "streaming":
-            return await self._stream_response(inv, request)
+        inv.content_type = request.header("content-type")
+        inv.streamed = mode == "streaming"
+        if inv.stream is not None:
+            inv.stream.begin(inv.content_type, streaming=inv.streamed)
+        if inv.streamed:
+            await streaming.receive(inv, request)
+            return _ACCEPTED
         body = await request.read()
         if request.size > protocol.RESPONSE_LIMIT:
             message = (
@@ -198,82 +241,53 @@ class SandboxApi:
                 "RequestEntityTooLarge",
                 f"Exceeded maximum allowed payload size ({protocol.RESPONSE_LIMIT} bytes).",
             )
-        if inv.chunk_sink is not None and body:
-            inv.chunk_sink.put_nowait(body)
+        if inv.stream is not None:
+            inv.stream.push(body)
         inv.settle("success", body)
-        return ApiResponse.json(202, {"status": "OK"})
+        return _ACCEPTED
 
-    async def _stream_response(self, inv: Invocation, request: ApiRequest) -> ApiResponse:
-        parts: list[bytes] = []
-        size = 0
-        try:
-            async for chunk in request.iter_chunks():
-                size += len(chunk)
-                if size <= protocol.STREAMING_RESPONSE_LIMIT:
-                    parts.append(chunk)
-                    if inv.chunk_sink is not None:
-                        inv.chunk_sink.put_nowait(chunk)
-        except ConnectionError:
-            inv.settle(
-                "error",
-                protocol.error_body("Runtime.TruncatedResponse", "the response stream broke off"),
-                "Runtime.TruncatedResponse",
-            )
-            raise
-        error_type = request.trailers.get("lambda-runtime-function-error-type")
-        if error_type:
-            raw = request.trailers.get("lambda-runtime-function-error-body", "")
-            body = protocol.decode_error_body(raw) if raw else protocol.error_body(error_type, "")
-            inv.settle("error", body, error_type)
-        elif size > protocol.STREAMING_RESPONSE_LIMIT:
-            message = (
-                "Response payload size exceeded maximum allowed payload size "
-                f"({protocol.STREAMING_RESPONSE_LIMIT} bytes)."
-            )
-            inv.settle(
-                "error",
-                protocol.error_body("Function.ResponseSizeTooLarge", message),
-                "Function.ResponseSizeTooLarge",
-            )
-        else:
-            inv.settle("success", b"".join(parts))
-        return ApiResponse.json(202, {"status": "OK"})
-
-    async def _runtime_error(self, request_id: str, request: ApiRequest) -> ApiResponse:
+    async def _runtime_error(self, request_id: str, request: Request) -> Response:
         body = await request.read()
         inv = self._answerable(request_id)
         if inv is None:
             return _error(400, "InvalidRequestID", f"no invocation {request_id} awaits a response")
         error_type, body = error_report(request, body)
         inv.settle("error", body, error_type)
-        return ApiResponse.json(202, {"status": "OK"})
+        return _ACCEPTED
 
-    async def _runtime_init_error(self, request: ApiRequest) -> ApiResponse:
+    async def _runtime_init_error(self, request: Request) -> Response:
         body = await request.read()
         if self.phase != "runtime-init":
             return _error(403, "InvalidStateTransition", "init/error is only allowed during Init")
         self.init_error = error_report(request, body)
         # The pool logs the INIT_REPORT line once Init has failed (for every kind of failure).
         self._notify()
-        return ApiResponse.json(202, {"status": "OK"})
+        return _ACCEPTED
 
     # ----------------------------------------------------------------- Extensions API
-    async def _register(self, request: ApiRequest) -> ApiResponse:
+    async def _register(self, request: Request) -> Response:
         raw = await request.read()
         name = request.header("lambda-extension-name") or ""
         if not name:
-            return _error(400, "InvalidRequest", "the Lambda-Extension-Name header is missing")
+            return _error(403, "Extension.InvalidExtensionName", "Empty extension name")
         if self.phase not in ("extensions-init", "runtime-init"):
-            return _error(403, "InvalidStateTransition", "extensions register during Init only")
+            return _error(403, "Extension.RegistrationClosed", "Extension registration closed")
         if len(self.extensions) >= protocol.MAX_EXTENSIONS:
-            return _error(400, "TooManyExtensions", "at most 10 extensions may register")
+            return _error(403, "Extension.TooManyExtensions", "Extension limit (10) reached")
         try:
             events = json.loads(raw or b"{}").get("events", [])
             if not isinstance(events, list) or any(e not in ("INVOKE", "SHUTDOWN") for e in events):
                 raise ValueError(events)
         except (ValueError, AttributeError):
-            return _error(400, "InvalidRequest", "events must be a list of INVOKE and SHUTDOWN")
-        external = self.phase == "extensions-init" and name in self.external_names
+            return _error(
+                403, "InvalidRequestFormat", "events must be a list of INVOKE and SHUTDOWN"
+            )
+        if self.phase == "extensions-init" and name not in self.external_names:
+            return self._misnamed(name)
+        external = self.phase == "extensions-init"
+        if any(e.name == name for e in self.extensions.values()):
+            message = f"an extension named {name!r} is already registered"
+            return _error(403, "Extension.InvalidExtensionState", message)
         ext = Extension(str(uuid.uuid4()), name, frozenset(events), external)
         self.extensions[ext.id] = ext
         self._notify()
@@ -282,12 +296,38 @@ class SandboxApi:
             "functionVersion": "$LATEST",
             "handler": "bootstrap",
         }
-        return ApiResponse.json(200, body, {"Lambda-Extension-Identifier": ext.id})
+        features = request.header("lambda-extension-accept-feature") or ""
+        if "accountId" in (f.strip() for f in features.split(",")):
+            body["accountId"] = self.account_id
+        return Response.json(200, body, {"Lambda-Extension-Identifier": ext.id})
 
-    def _extension(self, request: ApiRequest) -> Extension | None:
+    def _misnamed(self, name: str) -> Response:
+        """An extension process registered under a name other than its file's.
+
+        Lambda knows an external extension by its file name (``Lambda-Extension-Name`` is
+        "equal to executable basename" for external extensions in AWS's Runtime Interface
+        Emulator, rapi/handler/constants.go); another name is taken for an internal extension,
+        which cannot register before the runtime starts, and the file-named one never
+        registers, so Init would wait for it until it timed out. Fail Init now, saying why.
+        """
+        files = ", ".join(repr(n) for n in self.external_names)
+        message = (
+            f"an extension registered as {name!r}, but Lambda names an external extension "
+            f"after its file ({files}): rename the file to {name!r}, or register under the "
+            "file's name (lambda-extension: drop with_extension_name)"
+        )
+        self._log("platform", message, None)
+        self.init_error = (
+            "Extension.InvalidExtensionName",
+            protocol.error_body("Extension.InvalidExtensionName", message),
+        )
+        self._notify()
+        return _error(403, "Extension.InvalidExtensionName", message)
+
+    def _extension(self, request: Request) -> Extension | None:
         return self.extensions.get(request.header("lambda-extension-identifier") or "")
 
-    async def _extension_next(self, request: ApiRequest) -> ApiResponse:
+    async def _extension_next(self, request: Request) -> Response:
         await request.read()
         ext = self._extension(request)
         if ext is None:
@@ -299,11 +339,11 @@ class SandboxApi:
         finally:
             ext.waiting = False
             self._notify()
-        return ApiResponse(
+        return Response(
             200, event, {**_JSON, "Lambda-Extension-Event-Identifier": str(uuid.uuid4())}
         )
 
-    async def _extension_error(self, request: ApiRequest, kind: str) -> ApiResponse:
+    async def _extension_error(self, request: Request, kind: str) -> Response:
         body = await request.read()
         ext = self._extension(request)
         if ext is None:
@@ -313,10 +353,10 @@ class SandboxApi:
         if kind == "init" and self.phase != "ready":
             self.init_error = (error_type, body or protocol.error_body(error_type, ""))
             self._notify()
-        return ApiResponse.json(202, {"status": "OK"})
+        return _ACCEPTED
 
 
-def error_report(request: ApiRequest, body: bytes) -> tuple[str, bytes]:
+def error_report(request: Request, body: bytes) -> tuple[str, bytes]:
     """The error type and JSON body of an /error or /init/error post."""
     error_type = request.header("lambda-runtime-function-error-type")
     try:
@@ -330,13 +370,13 @@ def error_report(request: ApiRequest, body: bytes) -> tuple[str, bytes]:
     return error_type, protocol.error_body(error_type, body.decode(errors="replace"))
 
 
-def _error(status: int, error_type: str, message: str) -> ApiResponse:
-    return ApiResponse.json(status, {"errorMessage": message, "errorType": error_type})
+def _error(status: int, error_type: str, message: str) -> Response:
+    return Response.json(status, {"errorMessage": message, "errorType": error_type})
 
 
-def _unknown_extension() -> ApiResponse:
+def _unknown_extension() -> Response:
     return _error(403, "Extension.InvalidExtensionIdentifier", "unknown extension identifier")
 
 
-def _not_allowed() -> ApiResponse:
+def _not_allowed() -> Response:
     return _error(405, "InvalidRequest", "method not allowed")

@@ -8,13 +8,12 @@ import errno
 import logging
 from collections.abc import Callable, Mapping, Sequence
 
-from aiohttp import web
-from aiohttp.http_exceptions import HttpProcessingError
-
 from ..errors import AddressInUseError, EmulatorError
+from . import protocol
 from .client import endpoint_for
 from .environment import RESERVED_ENV
-from .invocation import Invocation
+from .httpserver import Request, Response, serve
+from .invocation import Invocation, ResponseStream
 from .invoke_api import InvokeApi
 from .model import EmulatorSettings, FunctionSpec, LogRecord, Outcome
 from .pool import FunctionPool
@@ -35,48 +34,6 @@ def _default_report(report: Report) -> None:
 
 def _default_notice(message: str) -> None:
     _log.info("%s", message)
-
-
-class _NoticeHandler(logging.Handler):
-    """aiohttp's server errors as one line each: what was answered and why, no traceback."""
-
-    def __init__(self, server: str, notice: Callable[[str], None]) -> None:
-        super().__init__(logging.DEBUG)
-        self._server = server
-        self._notice = notice
-
-    def emit(self, record: logging.LogRecord) -> None:
-        exc = record.exc_info[1] if record.exc_info else None
-        if record.levelno < logging.WARNING:
-            _log.debug("%s: %s", self._server, record.getMessage(), exc_info=record.exc_info)
-            return
-        if isinstance(exc, HttpProcessingError):
-            # A request aiohttp could not parse: it has answered it (400) and closed.
-            reason = " ".join(str(exc.message).split()) or type(exc).__name__
-            self._notice(
-                f"{self._server}: answered {exc.code} to a malformed request "
-                f"({record.getMessage().removeprefix('Error handling request ')}): {reason}"
-            )
-        elif exc is not None:
-            self._notice(
-                f"{self._server}: {record.getMessage()}: {type(exc).__name__}: {exc} (answered 500)"
-            )
-            _log.debug("%s", record.getMessage(), exc_info=record.exc_info)
-        else:
-            self._notice(f"{self._server}: {record.getMessage()}")
-
-
-def notice_logger(server: str, notice: Callable[[str], None]) -> logging.Logger:
-    """A logger of its own for an aiohttp server, reporting through ``notice``.
-
-    aiohttp logs every request it cannot parse with a traceback (``logger.exception``); with no
-    logging configured, Python's last-resort handler prints that to stderr. Handing aiohttp a
-    logger that is not in the logging tree (so it never propagates) routes those to ``notice``.
-    """
-    logger = logging.Logger(f"rustlambda.emulator.{server}")
-    logger.propagate = False
-    logger.addHandler(_NoticeHandler(server, notice))
-    return logger
 
 
 class Emulator:
@@ -112,7 +69,7 @@ class Emulator:
         #: Other names that route to a served function (e.g. ``hello`` → ``hello-arm64``).
         self.aliases: dict[str, str] = {}
         self._set_aliases(aliases or {})
-        self._runner: web.AppRunner | None = None
+        self._servers: list[asyncio.Server] = []
         self._port = 0
 
     @staticmethod
@@ -179,33 +136,42 @@ class Emulator:
 
     async def start(self) -> None:
         """Listen on the invoke address (instances start on their first invocation)."""
-        runner = web.AppRunner(
-            InvokeApi(self).app(),
-            access_log=None,
-            handle_signals=False,
-            logger=notice_logger("Invoke API", self._on_notice),
+        api = InvokeApi(self)
+        addresses = self.settings.listen_addresses
+        port = self.settings.port
+        for index, address in enumerate(addresses):
+            try:
+                server = await serve(
+                    api.handle,
+                    address,
+                    port,
+                    on_error=self._server_error,
+                    cancel_on_disconnect=False,
+                )
+            except OSError as exc:
+                if index == 0:
+                    await self._close_servers()
+                    raise _listen_error(address, port, exc) from exc
+                # An extra loopback (IPv6 missing here?) is a convenience, not a requirement.
+                self._on_notice(f"not listening on {endpoint_for(address, port)}: {exc.strerror}")
+                continue
+            self._servers.append(server)
+            if index == 0:
+                port = self._port = server.sockets[0].getsockname()[1]
+
+    def _server_error(self, message: str) -> None:
+        self._on_notice(f"Invoke API: {message}")
+
+    async def _close_servers(self) -> None:
+        servers, self._servers = self._servers, []
+        for server in servers:
+            server.close()
+
+    async def lambda_api_request(self, request: Request, rest: str) -> Response:
+        """A Runtime/Extensions API request to ``/.rt/<function>/...`` (only-Lambda-APIs mode)."""
+        return Response.json(
+            404, {"errorType": "InvalidRequest", "errorMessage": "not in only-Lambda-APIs mode"}
         )
-        await runner.setup()
-        site = web.TCPSite(runner, self.settings.address, self.settings.port, reuse_address=True)
-        try:
-            await site.start()
-        except OSError as exc:
-            await runner.cleanup()
-            where = f"{self.settings.address}:{self.settings.port}"
-            if exc.errno == errno.EADDRINUSE:
-                raise AddressInUseError(
-                    f"cannot listen on {where}: the port is already in use",
-                    "stop the other server (another rustlambda watch?) or pass another "
-                    "--invoke-port",
-                ) from exc
-            raise AddressInUseError(
-                f"cannot listen on {where}: {exc.strerror or exc}",
-                "pass an address this machine has with --invoke-address (e.g. 127.0.0.1)",
-            ) from exc
-        self._runner = runner
-        server = site._server  # aiohttp exposes the bound port only through the server
-        sockets = getattr(server, "sockets", None) or []
-        self._port = sockets[0].getsockname()[1] if sockets else self.settings.port
 
     async def invoke_async(
         self,
@@ -214,7 +180,7 @@ class Emulator:
         client_context: str | None = None,
         cognito_identity: str | None = None,
         *,
-        sink: asyncio.Queue[bytes | None] | None = None,
+        stream: ResponseStream | None = None,
         wait_report: bool = True,
         request_id: str | None = None,
     ) -> Outcome:
@@ -229,9 +195,9 @@ class Emulator:
         inv = Invocation(
             payload,
             request_id=request_id,
-            client_context=client_context,
-            cognito_identity=cognito_identity,
-            chunk_sink=sink,
+            client_context=_header_json(client_context, "the client context"),
+            cognito_identity=_header_json(cognito_identity, "the Cognito identity"),
+            stream=stream,
         )
         return await pool.invoke(inv, wait_report=wait_report)
 
@@ -265,6 +231,26 @@ class Emulator:
     async def stop(self) -> None:
         """Shut every instance down, then stop listening."""
         await asyncio.gather(*(pool.stop() for pool in self._pools.values()))
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        await self._close_servers()
+
+
+def _header_json(text: str | None, what: str) -> str | None:
+    if text is None:
+        return None
+    try:
+        return protocol.header_json(text)
+    except ValueError as exc:
+        raise EmulatorError(f"{what} is not JSON: {exc}", f"pass {what} as a JSON object") from exc
+
+
+def _listen_error(address: str, port: int, exc: OSError) -> AddressInUseError:
+    where = endpoint_for(address, port).removeprefix("http://")
+    if exc.errno == errno.EADDRINUSE:
+        return AddressInUseError(
+            f"cannot listen on {where}: the port is already in use",
+            "stop the other server (another rustlambda watch?) or pass another --invoke-port",
+        )
+    return AddressInUseError(
+        f"cannot listen on {where}: {exc.strerror or exc}",
+        "pass an address this machine has with --invoke-address (e.g. 127.0.0.1)",
+    )
