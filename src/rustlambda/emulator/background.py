@@ -9,6 +9,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
+from .eventloop import new_event_loop
 from .model import EmulatorSettings, FunctionSpec, LogRecord, Outcome
 from .protocol import Report
 from .service import Emulator
@@ -63,7 +64,7 @@ def running(
     on_notice: Callable[[str], None] | None = None,
 ) -> Iterator[RunningEmulator]:
     """Start an emulator on a background thread; stop it (instances included) on exit."""
-    loop = asyncio.new_event_loop()
+    loop = new_event_loop()
     started = threading.Event()
     failure: list[BaseException] = []
     emulator_box: list[Emulator] = []
