@@ -17,7 +17,7 @@ from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from . import protocol
+from . import protocol, telemetry
 from .environment import process_env
 from .httpserver import serve as serve_api
 from .invocation import InitFailure, Invocation
@@ -25,6 +25,7 @@ from .logs import LineSplitter
 from .model import EmulatorSettings, FunctionSpec, LogRecord
 from .process import Launch, PeakMemory, Supervised, spawn_supervised
 from .routes import SandboxApi
+from .telemetry import TelemetryHub
 
 #: How long to wait for a process's supervisor after asking it to end everything.
 _KILL_WAIT = 5.0
@@ -71,6 +72,7 @@ class Instance:
         self.api = api or ""
         self.arn = protocol.function_arn(spec.name, settings.region, settings.account_id)
         self.capacity = max(1, spec.max_concurrency)
+        self.telemetry = TelemetryHub(self._telemetry_problem)
         self.routes = SandboxApi(
             spec.name,
             self.arn,
@@ -78,6 +80,7 @@ class Instance:
             tuple(name for name, _ in extension_launches),
             log=self._log,
             notify=self._notify,
+            telemetry=self.telemetry,
             max_concurrency=self.capacity,
         )
         self.init_duration_ms: float | None = None
@@ -112,6 +115,7 @@ class Instance:
             port = self._server.sockets[0].getsockname()[1]
             self.api = f"127.0.0.1:{port}"
         env = process_env(self.spec, self.settings, self.api, protocol.log_stream_name())
+        self.telemetry.emit("platform.initStart", telemetry.init_start())
         try:
             self.routes.phase = "extensions-init"
             for name, launch in self._extension_launches:
@@ -128,10 +132,12 @@ class Instance:
                     f"Init phase timed out after {self.settings.init_timeout:.2f} seconds",
                 )
             self._check_init_failure()
-        except InitFailure:
+        except InitFailure as failure:
+            self._init_telemetry("error", t0, failure.error_type)
             await self.stop(protocol.FAILURE)
             raise
         except OSError as exc:
+            self._init_telemetry("error", t0, "Runtime.InvalidEntrypoint")
             await self.stop(protocol.FAILURE)
             raise InitFailure(
                 "Runtime.InvalidEntrypoint",
@@ -139,7 +145,15 @@ class Instance:
             ) from exc
         self.routes.phase = "ready"
         self.init_duration_ms = (time.monotonic() - t0) * 1000
+        self._init_telemetry("success", t0, None)
         self._measure()
+
+    def _init_telemetry(self, status: str, t0: float, error_type: str | None) -> None:
+        hub = self.telemetry
+        hub.emit("platform.initRuntimeDone", telemetry.init_done(status, error_type))
+        duration = (time.monotonic() - t0) * 1000
+        hub.emit("platform.initReport", telemetry.init_report(status, duration, error_type))
+        hub.end_of_init()
 
     def _raise_init(self, error_type: str, message: str) -> None:
         raise InitFailure(error_type, protocol.error_body(error_type, message))
@@ -199,6 +213,8 @@ class Instance:
         inv.started_wall = time.time()
         inv.deadline_ms = int((inv.started_wall + timeout) * 1000)
         self._log("platform", f"START RequestId: {inv.request_id} Version: $LATEST", inv)
+        if self.telemetry.active:
+            self.telemetry.emit("platform.start", telemetry.start(inv.request_id, inv.trace_id))
         self.routes.dispatch(inv)
         if self.routes.extensions:
             event = {
@@ -246,9 +262,34 @@ class Instance:
             error_type=error_type,
         )
         self.init_duration_ms = None  # only the first invocation is a cold start
+        if self.telemetry.active:
+            self._report_telemetry(inv, report)
         self._log("platform", report.line, inv)
         self.routes.done(inv)
         return report
+
+    def _report_telemetry(self, inv: Invocation, report: protocol.Report) -> None:
+        status, body, error_type = inv.result.result()
+        hub = self.telemetry
+        runtime_ms = (inv.finished - inv.started) * 1000
+        hub.emit(
+            "platform.runtimeDone",
+            telemetry.runtime_done(
+                inv.request_id, inv.trace_id, status, error_type, runtime_ms, len(body)
+            ),
+            inv.finished_wall,
+        )
+        hub.emit("platform.end", {"requestId": inv.request_id})
+        metrics: dict[str, object] = {
+            "durationMs": round(report.duration_ms, 3),
+            "billedDurationMs": report.billed_duration_ms,
+            "memorySizeMB": report.memory_size,
+            "maxMemoryUsedMB": report.max_memory_used_mb,
+        }
+        if report.init_duration_ms is not None:
+            metrics["initDurationMs"] = round(report.init_duration_ms, 3)
+        record = telemetry.report(inv.request_id, inv.trace_id, status, error_type, metrics)
+        hub.emit("platform.report", record)
 
     async def stop(self, reason: str = protocol.SPINDOWN) -> None:
         """Shutdown: SHUTDOWN to extensions and SIGTERM to the runtime, SIGKILL after the budget."""
@@ -262,6 +303,8 @@ class Instance:
         alive = [p for p in self._processes if p.proc.returncode is None]
         budget = protocol.SHUTDOWN_BUDGET if self.routes.has_external else 0.5
         deadline_ms = int((time.time() + budget) * 1000)
+        if self.telemetry.subscriptions:  # what is buffered reaches the extensions first
+            await self.telemetry.flush_all(timeout=budget / 2)
         self.routes.broadcast(
             "SHUTDOWN",
             {"eventType": "SHUTDOWN", "shutdownReason": reason, "deadlineMs": deadline_ms},
@@ -275,6 +318,7 @@ class Instance:
                 with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
                     await asyncio.wait_for(asyncio.shield(p.pump), 1.0)
                 p.pump.cancel()
+        self.telemetry.close()
         if self._server is not None:
             self._server.close()
         for inv in list(self.routes.active.values()):
@@ -387,7 +431,13 @@ class Instance:
     def _api_error(self, message: str) -> None:
         self._log("platform", f"Runtime API: {message}", self.current)
 
+    def _telemetry_problem(self, message: str) -> None:
+        self._log("platform", message, None)
+
     def _log(self, source: str, text: str, inv: Invocation | None = None) -> None:
+        if source != "platform" and self.telemetry.active:
+            kind = "function" if source == "function" else "extension"
+            self.telemetry.emit(kind, text)
         if inv is not None:
             inv.logs.append(text)
         self._on_log(

@@ -21,6 +21,13 @@ from dataclasses import dataclass, field
 from . import protocol, streaming
 from .httpserver import Request, Response
 from .invocation import Invocation
+from .telemetry import (
+    LOGS_PATH,
+    TELEMETRY_PATH,
+    SubscriptionError,
+    TelemetryHub,
+    parse_subscription,
+)
 
 _RESPONSE = re.compile(
     re.escape(protocol.RUNTIME_PREFIX) + r"/invocation/(?P<id>[^/]+)/(?P<kind>response|error)"
@@ -60,6 +67,7 @@ class SandboxApi:
         *,
         log: LogLine,
         notify: Callable[[], None],
+        telemetry: TelemetryHub,
         max_concurrency: int = 1,
     ) -> None:
         self.function_name = function_name
@@ -78,6 +86,7 @@ class SandboxApi:
         self.init_error: tuple[str, bytes] | None = None
         self.extensions: dict[str, Extension] = {}
         self.max_concurrency = max_concurrency
+        self.telemetry = telemetry
         #: ``next`` requests waiting for an event (up to max_concurrency of them), and events
         #: dispatched while none was waiting.
         self._next_waiters: collections.deque[asyncio.Future[Invocation]] = collections.deque()
@@ -157,6 +166,9 @@ class SandboxApi:
             protocol.EXTENSION_PREFIX + "/exit/error",
         ):
             return await self._extension_error(request, path.rsplit("/", 2)[-2])
+        if path.rstrip("/") in (TELEMETRY_PATH, LOGS_PATH):
+            api = "telemetry" if path.startswith(TELEMETRY_PATH) else "logs"
+            return await self._subscribe(request, api) if method == "PUT" else _not_allowed()
         return _error(404, "InvalidRequest", f"no such endpoint: {method} {path}")
 
     # ----------------------------------------------------------------- Runtime API
@@ -290,6 +302,9 @@ class SandboxApi:
             return _error(403, "Extension.InvalidExtensionState", message)
         ext = Extension(str(uuid.uuid4()), name, frozenset(events), external)
         self.extensions[ext.id] = ext
+        if self.telemetry.active:
+            record = {"name": name, "state": "Ready", "events": sorted(events)}
+            self.telemetry.emit("platform.extension", record)
         self._notify()
         body = {
             "functionName": self.function_name,
@@ -323,6 +338,21 @@ class SandboxApi:
         )
         self._notify()
         return _error(403, "Extension.InvalidExtensionName", message)
+
+    async def _subscribe(self, request: Request, api: str) -> Response:
+        """A Telemetry API or Logs API subscription (during Init, as on Lambda)."""
+        body = await request.read()
+        ext = self._extension(request)
+        if ext is None:
+            return _unknown_extension()
+        if self.phase not in ("extensions-init", "runtime-init"):
+            return _error(403, "InvalidStateTransition", "subscriptions are taken during Init")
+        try:
+            self.telemetry.subscribe(parse_subscription(api, ext.name, body))
+        except SubscriptionError as exc:
+            self._log("platform", f"{api} API: {ext.name} subscription refused: {exc}", None)
+            return _error(400, "ValidationError", str(exc))
+        return Response(200, b"OK", {"Content-Type": "text/plain"})
 
     def _extension(self, request: Request) -> Extension | None:
         return self.extensions.get(request.header("lambda-extension-identifier") or "")
