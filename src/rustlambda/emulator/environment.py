@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from .model import EmulatorSettings, FunctionSpec
 
 #: Variables Lambda sets itself; a function's own env cannot override them.
@@ -28,17 +30,42 @@ RESERVED_ENV = frozenset(
         "LAMBDA_RUNTIME_DIR",
     }
 )
-_CREDENTIALS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+CREDENTIALS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+#: What of the host's environment a function gets (besides credentials and region): the Rust
+#: logging and backtrace switches a developer sets for the session, and the endpoint overrides
+#: (``AWS_ENDPOINT_URL``, ``AWS_ENDPOINT_URL_<SERVICE>``) that point the SDK at a local service.
+PASSED_THROUGH = ("RUST_LOG", "RUST_BACKTRACE")
+PASSED_THROUGH_PREFIX = "AWS_ENDPOINT_URL"
+
+
+def host_passthrough(environ: Mapping[str, str]) -> dict[str, str]:
+    """The host variables a function gets: RUST_LOG, RUST_BACKTRACE, AWS_ENDPOINT_URL*."""
+    return {
+        k: v
+        for k, v in environ.items()
+        if k in PASSED_THROUGH or k.startswith(PASSED_THROUGH_PREFIX)
+    }
 
 
 def process_env(
-    spec: FunctionSpec, settings: EmulatorSettings, api: str, log_stream: str
+    spec: FunctionSpec,
+    settings: EmulatorSettings,
+    api: str,
+    log_stream: str,
+    credentials: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
-    """The environment of a function's processes, as Lambda sets it up."""
+    """The environment of a function's processes, as Lambda sets it up.
+
+    ``credentials``: what ``settings.credentials()`` gave (None: the host's credential
+    variables, if any — the environment link of the chain).
+    """
     environ = settings.environ or {}
     task_root = str(spec.bootstrap.resolve().parent)
-    env = {k: v for k, v in spec.env.items() if k not in RESERVED_ENV}
-    env.update({k: environ[k] for k in _CREDENTIALS if environ.get(k)})
+    env = host_passthrough(environ)
+    env.update({k: v for k, v in spec.env.items() if k not in RESERVED_ENV})
+    if credentials is None:
+        credentials = {k: environ[k] for k in CREDENTIALS if environ.get(k)}
+    env.update({k: v for k, v in credentials.items() if k in CREDENTIALS and v})
     env.update(
         {
             "AWS_LAMBDA_RUNTIME_API": api,

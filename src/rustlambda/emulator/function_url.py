@@ -21,9 +21,8 @@ from urllib.parse import parse_qsl, unquote
 from .httpserver import Request, Response, StreamResponse
 from .invocation import ResponseStream
 from .model import Outcome
+from .protocol import PRELUDE_END, STREAM_CONTENT_TYPE
 
-STREAM_CONTENT_TYPE = "application/vnd.awslambda.http-integration-response"
-PRELUDE_END = b"\x00" * 8
 #: A prelude longer than this is not a prelude (the stream is relayed as it is).
 _MAX_PRELUDE = 1 << 20
 #: Bodies of these types travel as text (isBase64Encoded: false); anything else as base64.

@@ -43,6 +43,7 @@ class Request:
         "_chunks",
         "_waiter",
         "aborted",
+        "cancel_on_disconnect",
         "complete",
         "header_list",
         "headers",
@@ -79,6 +80,8 @@ class Request:
         self.size = 0
         self.complete = False
         self.aborted = False
+        #: Cancel the handler if the client goes away (a handler may change it).
+        self.cancel_on_disconnect = False
         self._chunks: list[bytes] = []
         self._waiter: asyncio.Future[None] | None = None
 
@@ -204,7 +207,7 @@ class _Connection(asyncio.Protocol):
         self._head_size = 0
         self._headers: list[tuple[str, str]] = []
         self._request: Request | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: dict[asyncio.Task[None], Request] = {}
         self._last: asyncio.Task[None] | None = None
         self._paused = False
         self._drained: asyncio.Future[None] | None = None
@@ -243,8 +246,8 @@ class _Connection(asyncio.Protocol):
             self._request._abort()
         if self._drained is not None and not self._drained.done():
             self._drained.set_result(None)
-        if self._server.cancel_on_disconnect:
-            for task in self._tasks:
+        for task, request in list(self._tasks.items()):
+            if request.cancel_on_disconnect:
                 task.cancel()
 
     def pause_writing(self) -> None:
@@ -302,14 +305,18 @@ class _Connection(asyncio.Protocol):
             header_list=self._headers,
             remote=self._remote,
         )
+        request.cancel_on_disconnect = self._server.cancel_on_disconnect
         self._request = request
         if headers.get("expect", "").lower() == "100-continue" and self._transport is not None:
             self._transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
         keep_alive = self._parser.should_keep_alive()
         task = asyncio.get_running_loop().create_task(self._serve(request, keep_alive, self._last))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks[task] = request
+        task.add_done_callback(self._forget)
         self._last = task
+
+    def _forget(self, task: asyncio.Task[None]) -> None:
+        self._tasks.pop(task, None)
 
     def on_body(self, body: bytes) -> None:
         if self._request is not None:

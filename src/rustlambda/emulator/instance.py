@@ -17,6 +17,7 @@ from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..errors import RustLambdaError
 from . import protocol, telemetry
 from .environment import process_env
 from .httpserver import serve as serve_api
@@ -114,7 +115,9 @@ class Instance:
             self._server = await serve_api(self.routes.handle, on_error=self._api_error)
             port = self._server.sockets[0].getsockname()[1]
             self.api = f"127.0.0.1:{port}"
-        env = process_env(self.spec, self.settings, self.api, protocol.log_stream_name())
+        credentials = await self._credentials()
+        log_stream = protocol.log_stream_name()
+        env = process_env(self.spec, self.settings, self.api, log_stream, credentials)
         self.telemetry.emit("platform.initStart", telemetry.init_start())
         try:
             self.routes.phase = "extensions-init"
@@ -147,6 +150,16 @@ class Instance:
         self.init_duration_ms = (time.monotonic() - t0) * 1000
         self._init_telemetry("success", t0, None)
         self._measure()
+
+    async def _credentials(self) -> Mapping[str, str] | None:
+        source = self.settings.credentials
+        if source is None:
+            return None
+        try:  # may ask a web service (SSO, IMDS): not on the event loop
+            return await asyncio.to_thread(source)
+        except RustLambdaError as exc:
+            self._log("platform", f"{exc.message}; the function gets no AWS credentials", None)
+            return {}
 
     def _init_telemetry(self, status: str, t0: float, error_type: str | None) -> None:
         hub = self.telemetry

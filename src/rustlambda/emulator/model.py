@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,6 +48,9 @@ class EmulatorSettings:
     init_timeout: float = 10.0
     #: The host environment (PATH for qemu, AWS credentials passed to functions).
     environ: Mapping[str, str] | None = None
+    #: The function's AWS credentials, asked for when an instance starts (see
+    #: ``aws_env.resolve_aws_environment``); None: the credential variables of ``environ``.
+    credentials: Callable[[], Mapping[str, str]] | None = None
     #: Serve the Runtime API without starting the functions: the user starts each bootstrap
     #: (e.g. under a debugger) with ``Emulator.lambda_api_environment(function)``.
     only_lambda_apis: bool = False

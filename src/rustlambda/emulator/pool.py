@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
@@ -75,6 +76,20 @@ class FunctionPool:
         )
         self._busy[instance] = 0
         return instance
+
+    def lambda_apis_instance(self) -> Instance:
+        """Only-Lambda-APIs mode: the instance whose Runtime API the user's runtime talks to
+        (started now if there is none: its Init waits for that runtime)."""
+        for instance in self._busy:
+            if self._usable(instance):
+                return instance
+        instance = self._new_instance()
+        self._background(self._start_quietly(instance))
+        return instance
+
+    async def _start_quietly(self, instance: Instance) -> None:
+        with contextlib.suppress(InitFailure):  # an invocation waiting for it reports it
+            await instance.ensure_started()
 
     def _usable(self, instance: Instance) -> bool:
         return not instance.dead and instance.spec == self.spec

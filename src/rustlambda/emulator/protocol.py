@@ -30,6 +30,11 @@ SHUTDOWN_BUDGET = 2.0
 #: At most this many external extensions per function.
 MAX_EXTENSIONS = 10
 
+#: A streamed HTTP answer (lambda_http, lambda_runtime's StreamResponse): a JSON prelude
+#: ``{statusCode, headers, cookies}``, eight NUL bytes, then the body.
+STREAM_CONTENT_TYPE = "application/vnd.awslambda.http-integration-response"
+PRELUDE_END = b"\x00" * 8
+
 RUNTIME_PREFIX = "/2018-06-01/runtime"
 EXTENSION_PREFIX = "/2020-01-01/extension"
 

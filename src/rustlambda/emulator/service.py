@@ -7,11 +7,12 @@ import asyncio
 import errno
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from urllib.parse import quote, unquote
 
 from ..errors import AddressInUseError, EmulatorError
 from . import protocol
 from .client import endpoint_for
-from .environment import RESERVED_ENV
+from .environment import RESERVED_ENV, process_env
 from .httpserver import Request, Response, serve
 from .invocation import Invocation, ResponseStream
 from .invoke_api import InvokeApi
@@ -158,6 +159,11 @@ class Emulator:
             self._servers.append(server)
             if index == 0:
                 port = self._port = server.sockets[0].getsockname()[1]
+        if self.settings.only_lambda_apis:
+            host = endpoint_for(self.settings.address, self._port).removeprefix("http://")
+            for name, pool in self._pools.items():
+                pool.user_runtime_api = f"{host}/.rt/{quote(name, safe='')}"
+                pool.lambda_apis_instance()  # listening before the user starts the runtime
 
     def _server_error(self, message: str) -> None:
         self._on_notice(f"Invoke API: {message}")
@@ -169,9 +175,41 @@ class Emulator:
 
     async def lambda_api_request(self, request: Request, rest: str) -> Response:
         """A Runtime/Extensions API request to ``/.rt/<function>/...`` (only-Lambda-APIs mode)."""
-        return Response.json(
-            404, {"errorType": "InvalidRequest", "errorMessage": "not in only-Lambda-APIs mode"}
+        name, _, path = rest.partition("/")
+        resolved = self.resolve(unquote(name))
+        pool = self._pools.get(resolved) if resolved is not None else None
+        if not self.settings.only_lambda_apis or pool is None:
+            message = (
+                f"no Runtime API for {unquote(name)!r} here (only-Lambda-APIs mode serves one)"
+            )
+            return Response.json(404, {"errorType": "InvalidRequest", "errorMessage": message})
+        instance = pool.lambda_apis_instance()
+        request.path = "/" + path
+        request.cancel_on_disconnect = True  # a runtime that went away stops waiting for events
+        return await instance.routes.handle(request)
+
+    def lambda_api_environment(self, function: str) -> dict[str, str]:
+        """Only-Lambda-APIs mode: the variables to export before starting ``function``'s
+        bootstrap yourself (e.g. under a debugger). Asks for the AWS credentials now."""
+        resolved = self.resolve(function)
+        pool = self._pools.get(resolved) if resolved is not None else None
+        if pool is None or pool.user_runtime_api is None:
+            raise EmulatorError(
+                f"no function named {function!r} is served in only-Lambda-APIs mode",
+                f"use one of: {', '.join(self._pools) or 'none'}",
+            )
+        credentials = self.settings.credentials() if self.settings.credentials else None
+        env = process_env(
+            pool.spec,
+            self.settings,
+            pool.user_runtime_api,
+            protocol.log_stream_name(),
+            credentials,
         )
+        # Where the binary runs is the user's business: their PATH, libraries and directory.
+        for name in ("PATH", "LD_LIBRARY_PATH", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR", "LANG"):
+            env.pop(name, None)
+        return env
 
     async def invoke_async(
         self,
