@@ -147,7 +147,8 @@ import os, sys
 from pathlib import Path
 from rustlambda.emulator import EmulatorSettings, FunctionSpec, running
 spec = FunctionSpec("f", Path({str(BOOTSTRAP)!r}))
-with running([spec], EmulatorSettings(port=0, environ=dict(os.environ), ipv6_loopback=False)) as emu:
+settings = EmulatorSettings(port=0, environ=dict(os.environ), ipv6_loopback=False)
+with running([spec], settings) as emu:
     print(emu.invoke("f", {{"daemonise": {str(pidfile)!r}}}, timeout=30).status)
 """
     started = time.monotonic()
