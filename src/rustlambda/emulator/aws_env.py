@@ -70,9 +70,13 @@ def resolve_aws_environment(
     session.set_config_variable("profile", chosen or "default")
     resolved, source = _region(session, region, env, chosen)
     resolver = botocore.credentials.create_credential_resolver(session)
-    # The chain's first link reads the environment: the one given, not this process's.
-    resolver.insert_before("env", botocore.credentials.EnvProvider(environ=env))
-    resolver.remove("env")
+    # The chain's first link reads the environment: the one given, not this process's. As in
+    # the SDKs, a profile asked for by name (--profile) outranks credential variables; one
+    # named by AWS_PROFILE does not.
+    providers = [p for p in resolver.providers if p.METHOD != "env"]
+    if profile is None:
+        providers.insert(0, botocore.credentials.EnvProvider(environ=env))
+    resolver.providers = providers
 
     def credentials() -> dict[str, str]:
         try:
