@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from rustlambda.emulator import EmulatorSettings, FunctionSpec, protocol, telemetry
+from rustlambda.emulator import telemetry_events as records
 from rustlambda.emulator.aws_env import resolve_aws_environment
 from rustlambda.emulator.client import split_http_integration_response
 from rustlambda.emulator.environment import process_env
@@ -238,7 +239,7 @@ def test_events_reach_the_listener_in_batches_with_init_history() -> None:
         server = await serve(listener)
         port = server.sockets[0].getsockname()[1]
         hub = telemetry.TelemetryHub(lambda message: None)
-        hub.emit("platform.initStart", telemetry.init_start())
+        hub.emit("platform.initStart", records.init_start())
         hub.emit("function", "during init")
         body = subscription_body(
             schemaVersion="2022-07-01",
@@ -246,12 +247,12 @@ def test_events_reach_the_listener_in_batches_with_init_history() -> None:
             buffering={"maxItems": 1000, "maxBytes": 262144, "timeoutMs": 25},
         )
         hub.subscribe(telemetry.parse_subscription("telemetry", "ext", body))
-        hub.emit("platform.initRuntimeDone", telemetry.init_done("success", None))
+        hub.emit("platform.initRuntimeDone", records.init_done("success", None))
         hub.end_of_init()
-        hub.emit("platform.start", telemetry.start("rid", "Root=1-a"))
+        hub.emit("platform.start", records.start("rid", "Root=1-a"))
         hub.emit("extension", "not subscribed")
         hub.emit(
-            "platform.runtimeDone", telemetry.runtime_done("rid", "Root=1-a", "crash", "E", 1.5, 7)
+            "platform.runtimeDone", records.runtime_done("rid", "Root=1-a", "crash", "E", 1.5, 7)
         )
         await hub.flush_all(timeout=5)
         hub.close()

@@ -46,8 +46,8 @@ def _is_text(content_type: str) -> bool:
     return kind.startswith(_TEXT_TYPES) or kind.endswith(("+json", "+xml"))
 
 
-def request_event(request: Request, path: str, body: bytes) -> bytes:
-    """The payload format 2.0 event for ``request`` (``path``: the path the function sees)."""
+def _headers_and_cookies(request: Request) -> tuple[dict[str, str], list[str]]:
+    """Lower-case headers (repeats joined with ","), the Cookie header as a list of cookies."""
     headers: dict[str, str] = {}
     cookies: list[str] = []
     for name, value in request.header_list:
@@ -60,6 +60,24 @@ def request_event(request: Request, path: str, body: bytes) -> bytes:
             headers[key] = value
     headers.setdefault("x-forwarded-for", request.remote)
     headers.setdefault("x-forwarded-proto", "http")
+    return headers, cookies
+
+
+def _body_fields(body: bytes, content_type: str) -> dict[str, Any]:
+    """``body`` and ``isBase64Encoded``: text for textual types that decode, base64 otherwise."""
+    if not body:
+        return {"isBase64Encoded": False}
+    if not content_type or _is_text(content_type):
+        try:
+            return {"body": body.decode(), "isBase64Encoded": False}
+        except UnicodeDecodeError:
+            pass
+    return {"body": base64.b64encode(body).decode(), "isBase64Encoded": True}
+
+
+def request_event(request: Request, path: str, body: bytes) -> bytes:
+    """The payload format 2.0 event for ``request`` (``path``: the path the function sees)."""
+    headers, cookies = _headers_and_cookies(request)
     host = headers.get("host", "localhost")
     now = time.time()
     event: dict[str, Any] = {
@@ -86,7 +104,6 @@ def request_event(request: Request, path: str, body: bytes) -> bytes:
             "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
             "timeEpoch": int(now * 1000),
         },
-        "isBase64Encoded": False,
     }
     if cookies:
         event["cookies"] = cookies
@@ -95,19 +112,7 @@ def request_event(request: Request, path: str, body: bytes) -> bytes:
         for key, value in parse_qsl(request.query, keep_blank_values=True):
             params[key] = f"{params[key]},{value}" if key in params else value
         event["queryStringParameters"] = params
-    if body:
-        content_type = headers.get("content-type", "")
-        text = None
-        if not content_type or _is_text(content_type):
-            try:
-                text = body.decode()
-            except UnicodeDecodeError:
-                text = None
-        if text is not None:
-            event["body"] = text
-        else:
-            event["body"] = base64.b64encode(body).decode()
-            event["isBase64Encoded"] = True
+    event.update(_body_fields(body, headers.get("content-type", "")))
     return json.dumps(event).encode()
 
 

@@ -17,153 +17,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import cast
 
 import httptools
 
-#: Never buffer more than this from one request, whatever it claims.
-_HARD_LIMIT = 64 * 1024 * 1024
+from .http_messages import Headers, Request, Response, StreamResponse
+
+__all__ = ["Request", "Response", "StreamResponse", "serve"]
+
 #: The request line and headers together (llhttp itself sets no limit). Lambda's own headers
 #: are small; a larger head is a broken client.
 _HEAD_LIMIT = 64 * 1024
 #: Bodies up to this size are sent in one write with the head (one segment, one syscall).
 _COALESCE = 64 * 1024
-
-Headers = Mapping[str, str] | Iterable[tuple[str, str]]
-
-
-class Request:
-    """One request; its body may still be arriving while a handler runs."""
-
-    __slots__ = (
-        "_chunks",
-        "_waiter",
-        "aborted",
-        "cancel_on_disconnect",
-        "complete",
-        "header_list",
-        "headers",
-        "method",
-        "path",
-        "query",
-        "remote",
-        "size",
-        "trailers",
-    )
-
-    def __init__(
-        self,
-        method: str,
-        path: str,
-        headers: dict[str, str],
-        *,
-        query: str = "",
-        header_list: list[tuple[str, str]] | None = None,
-        remote: str = "",
-    ) -> None:
-        self.method = method
-        #: The path as sent (percent-encoding kept) and the query string without ``?``.
-        self.path = path
-        self.query = query
-        #: Header names in lower case; a repeated header's values joined with ", ".
-        self.headers = headers
-        #: Every header line in order, names as sent.
-        self.header_list = header_list if header_list is not None else list(headers.items())
-        #: Trailer fields of a chunked body, names in lower case (after the body is complete).
-        self.trailers: dict[str, str] = {}
-        #: The client's address (IP), when known.
-        self.remote = remote
-        self.size = 0
-        self.complete = False
-        self.aborted = False
-        #: Cancel the handler if the client goes away (a handler may change it).
-        self.cancel_on_disconnect = False
-        self._chunks: list[bytes] = []
-        self._waiter: asyncio.Future[None] | None = None
-
-    def header(self, name: str, default: str | None = None) -> str | None:
-        return self.headers.get(name.lower(), default)
-
-    def _wake(self) -> None:
-        waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
-
-    def _feed(self, data: bytes) -> None:
-        self.size += len(data)
-        if self.size <= _HARD_LIMIT:  # past it only the size is kept, for the 413
-            self._chunks.append(data)
-        self._wake()
-
-    def _finish(self) -> None:
-        self.complete = True
-        self._wake()
-
-    def _abort(self) -> None:
-        self.aborted = True
-        self._wake()
-
-    async def _changed(self) -> None:
-        self._waiter = asyncio.get_running_loop().create_future()
-        try:
-            await self._waiter
-        finally:
-            self._waiter = None
-
-    async def read(self) -> bytes:
-        """The whole body (once the request is complete)."""
-        while not (self.complete or self.aborted):
-            await self._changed()
-        if self.aborted:
-            raise ConnectionError("the client went away before sending the whole request")
-        chunks = self._chunks
-        if len(chunks) == 1:
-            return chunks[0]
-        body = b"".join(chunks)
-        self._chunks = [body]
-        return body
-
-    async def iter_chunks(self) -> AsyncIterator[bytes]:
-        """The body piece by piece as it arrives."""
-        index = 0
-        while True:
-            while index < len(self._chunks):
-                yield self._chunks[index]
-                index += 1
-            if self.complete:
-                return
-            if self.aborted:
-                raise ConnectionError("the client went away in the middle of the body")
-            await self._changed()
-
-
-@dataclass(slots=True)
-class Response:
-    status: int
-    body: bytes = b""
-    headers: Headers = field(default_factory=dict)
-
-    @classmethod
-    def json(cls, status: int, value: object, headers: Mapping[str, str] | None = None) -> Response:
-        return cls(
-            status,
-            json.dumps(value).encode(),
-            {"Content-Type": "application/json", **(headers or {})},
-        )
-
-
-@dataclass(slots=True)
-class StreamResponse:
-    """A response sent with ``Transfer-Encoding: chunked``, each chunk as it comes."""
-
-    status: int
-    headers: Headers
-    chunks: AsyncIterator[bytes]
-
 
 Handler = Callable[[Request], Awaitable[Response | StreamResponse]]
 #: Told about each request answered with an error of the server's own (malformed HTTP, a

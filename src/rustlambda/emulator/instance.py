@@ -10,40 +10,22 @@ send to the Runtime and Extensions APIs is handled in routes.py.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import math
 import time
 from collections.abc import Callable, Coroutine, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from ..errors import RustLambdaError
-from . import protocol, telemetry
+from . import protocol
+from . import telemetry_events as records
 from .environment import process_env
 from .httpserver import serve as serve_api
 from .invocation import InitFailure, Invocation
-from .logs import LineSplitter
 from .model import EmulatorSettings, FunctionSpec, LogRecord
-from .process import Launch, PeakMemory, Supervised, spawn_supervised
+from .process import Launch
+from .processes import InstanceProcess, ProcessSet
 from .routes import SandboxApi
 from .telemetry import TelemetryHub
-
-#: How long to wait for a process's supervisor after asking it to end everything.
-_KILL_WAIT = 5.0
-
-
-@dataclass
-class _Process:
-    role: str  # "runtime" | "extension"
-    name: str
-    process: Supervised
-    memory: PeakMemory
-    pump: asyncio.Task[None] | None = None
-
-    @property
-    def proc(self) -> asyncio.subprocess.Process:
-        """The supervisor: it exits with the program's status once every process has ended."""
-        return self.process.supervisor
 
 
 class Instance:
@@ -90,7 +72,9 @@ class Instance:
         self.stopping = False
         self._start_task: asyncio.Task[None] | None = None
         self._server: asyncio.Server | None = None
-        self._processes: list[_Process] = []
+        self._processes = ProcessSet(
+            spec.bootstrap.resolve().parent, on_line=self._on_line, on_exit=self._on_exit
+        )
         self._failure: tuple[str, bytes] | None = None
         self._change: asyncio.Future[None] | None = None
         self._stopped = asyncio.Event()
@@ -118,17 +102,17 @@ class Instance:
         credentials = await self._credentials()
         log_stream = protocol.log_stream_name()
         env = process_env(self.spec, self.settings, self.api, log_stream, credentials)
-        self.telemetry.emit("platform.initStart", telemetry.init_start())
+        self.telemetry.emit("platform.initStart", records.init_start())
         try:
             self.routes.phase = "extensions-init"
             for name, launch in self._extension_launches:
-                await self._spawn("extension", name, launch, env)
+                await self._processes.spawn("extension", name, launch, env)
             if not await self._wait_for(self._extensions_ready, deadline):
                 self._raise_init("Extension.InitTimeout", "extensions did not finish Init in time")
             self._check_init_failure()
             self.routes.phase = "runtime-init"
             if self._runtime_launch is not None:
-                await self._spawn("runtime", "bootstrap", self._runtime_launch, env)
+                await self._processes.spawn("runtime", "bootstrap", self._runtime_launch, env)
             if not await self._wait_for(self._runtime_ready, deadline):
                 self._raise_init(
                     "Sandbox.Timedout",
@@ -163,9 +147,9 @@ class Instance:
 
     def _init_telemetry(self, status: str, t0: float, error_type: str | None) -> None:
         hub = self.telemetry
-        hub.emit("platform.initRuntimeDone", telemetry.init_done(status, error_type))
+        hub.emit("platform.initRuntimeDone", records.init_done(status, error_type))
         duration = (time.monotonic() - t0) * 1000
-        hub.emit("platform.initReport", telemetry.init_report(status, duration, error_type))
+        hub.emit("platform.initReport", records.init_report(status, duration, error_type))
         hub.end_of_init()
 
     def _raise_init(self, error_type: str, message: str) -> None:
@@ -227,7 +211,7 @@ class Instance:
         inv.deadline_ms = int((inv.started_wall + timeout) * 1000)
         self._log("platform", f"START RequestId: {inv.request_id} Version: $LATEST", inv)
         if self.telemetry.active:
-            self.telemetry.emit("platform.start", telemetry.start(inv.request_id, inv.trace_id))
+            self.telemetry.emit("platform.start", records.start(inv.request_id, inv.trace_id))
         self.routes.dispatch(inv)
         if self.routes.extensions:
             event = {
@@ -276,33 +260,11 @@ class Instance:
         )
         self.init_duration_ms = None  # only the first invocation is a cold start
         if self.telemetry.active:
-            self._report_telemetry(inv, report)
+            for event_type, record, when in records.invocation_end(inv, report):
+                self.telemetry.emit(event_type, record, when)
         self._log("platform", report.line, inv)
         self.routes.done(inv)
         return report
-
-    def _report_telemetry(self, inv: Invocation, report: protocol.Report) -> None:
-        status, body, error_type = inv.result.result()
-        hub = self.telemetry
-        runtime_ms = (inv.finished - inv.started) * 1000
-        hub.emit(
-            "platform.runtimeDone",
-            telemetry.runtime_done(
-                inv.request_id, inv.trace_id, status, error_type, runtime_ms, len(body)
-            ),
-            inv.finished_wall,
-        )
-        hub.emit("platform.end", {"requestId": inv.request_id})
-        metrics: dict[str, object] = {
-            "durationMs": round(report.duration_ms, 3),
-            "billedDurationMs": report.billed_duration_ms,
-            "memorySizeMB": report.memory_size,
-            "maxMemoryUsedMB": report.max_memory_used_mb,
-        }
-        if report.init_duration_ms is not None:
-            metrics["initDurationMs"] = round(report.init_duration_ms, 3)
-        record = telemetry.report(inv.request_id, inv.trace_id, status, error_type, metrics)
-        hub.emit("platform.report", record)
 
     async def stop(self, reason: str = protocol.SPINDOWN) -> None:
         """Shutdown: SHUTDOWN to extensions and SIGTERM to the runtime, SIGKILL after the budget."""
@@ -313,7 +275,7 @@ class Instance:
         self.routes.stopping = True
         self.dead = True
         self._notify()
-        alive = [p for p in self._processes if p.proc.returncode is None]
+        alive = self._processes.alive()
         budget = protocol.SHUTDOWN_BUDGET if self.routes.has_external else 0.5
         deadline_ms = int((time.time() + budget) * 1000)
         if self.telemetry.subscriptions:  # what is buffered reaches the extensions first
@@ -325,12 +287,7 @@ class Instance:
         for p in alive:
             if p.role == "runtime":
                 p.process.terminate_group()
-        await self._end_processes(alive, budget)
-        for p in self._processes:
-            if p.pump is not None:
-                with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
-                    await asyncio.wait_for(asyncio.shield(p.pump), 1.0)
-                p.pump.cancel()
+        await self._processes.end(alive, budget)
         self.telemetry.close()
         if self._server is not None:
             self._server.close()
@@ -346,47 +303,11 @@ class Instance:
         self._stopped.set()
 
     # ----------------------------------------------------------------- processes
-    async def _spawn(self, role: str, name: str, launch: Launch, env: Mapping[str, str]) -> None:
-        cwd = self.spec.bootstrap.resolve().parent
-        process = await spawn_supervised(launch, env=env, cwd=cwd, limit=1 << 16)
-        entry = _Process(role, name, process, PeakMemory(process.pid))
-        self._processes.append(entry)
-        entry.pump = asyncio.ensure_future(self._pump(entry))
-        self._spawn_task(self._watch(entry))
+    def _on_line(self, source: str, text: str) -> None:
+        self._log(source, text, self.current)
 
-    async def _end_processes(self, alive: list[_Process], budget: float) -> None:
-        """Wait ``budget`` seconds for ``alive`` to exit, then end each with all it started."""
-        if not alive:
-            return
-        waits = {asyncio.ensure_future(p.proc.wait()): p for p in alive}
-        _, pending = await asyncio.wait(waits, timeout=budget)
-        for task in pending:
-            waits[task].process.kill_all()
-        if pending:
-            _, pending = await asyncio.wait(pending, timeout=_KILL_WAIT)
-        for task in pending:  # a supervisor that did not answer: its group, at least
-            waits[task].process.kill_group()
-        if pending:
-            await asyncio.wait(pending, timeout=1.0)
-
-    async def _pump(self, entry: _Process) -> None:
-        """Every byte a process writes, as log lines (long lines in pieces, as Lambda splits)."""
-        stream = entry.proc.stdout
-        assert stream is not None
-        source = "function" if entry.role == "runtime" else f"extension:{entry.name}"
-        splitter = LineSplitter()
-        while chunk := await stream.read(1 << 16):
-            for line in splitter.feed(chunk):
-                self._log(source, line, self.current)
-        for line in splitter.finish():
-            self._log(source, line, self.current)
-
-    async def _watch(self, entry: _Process) -> None:
-        code = await entry.proc.wait()
-        entry.memory.close()
-        if entry.pump is not None:
-            with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
-                await asyncio.wait_for(asyncio.shield(entry.pump), 1.0)
+    def _on_exit(self, entry: InstanceProcess, code: int) -> None:
+        """A process ended: unless shutting down, the instance fails (Lambda resets it)."""
         if self.stopping:
             return
         inv = self.current
@@ -406,11 +327,7 @@ class Instance:
         self._spawn_task(self.stop(protocol.FAILURE))
 
     def _measure(self) -> None:
-        total = 0
-        for p in self._processes:
-            if p.proc.returncode is None:
-                total += p.memory.kib() or 0
-        self._peak_kib = max(self._peak_kib, total)
+        self._peak_kib = max(self._peak_kib, self._processes.memory_kib())
 
     # ----------------------------------------------------------------- helpers
     def _spawn_task(self, coro: Coroutine[Any, Any, None]) -> None:

@@ -35,6 +35,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .telemetry_events import Event, render
+
 TELEMETRY_PATH = "/2022-07-01/telemetry"
 LOGS_PATH = "/2020-08-15/logs"
 TELEMETRY_SCHEMAS = ("2022-07-01", "2022-12-13", "2025-01-29")
@@ -50,83 +52,6 @@ _ATTEMPTS = 3
 
 class SubscriptionError(Exception):
     """A subscription Lambda would refuse: the message says why."""
-
-
-def iso_time(epoch: float) -> str:
-    """``2022-10-12T00:00:15.064Z``: the ``time`` of every record."""
-    seconds = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(epoch))
-    return f"{seconds}.{int(epoch * 1000) % 1000:03d}Z"
-
-
-@dataclass(frozen=True)
-class Event:
-    """One telemetry event, in the Telemetry API 2022-12-13 shape (``type`` and ``record``)."""
-
-    type: str
-    record: Any
-    time: float = field(default_factory=time.time)
-
-    @property
-    def category(self) -> str:
-        return "platform" if self.type.startswith("platform.") else self.type
-
-
-_TELEMETRY_TYPES = {
-    "function",
-    "extension",
-    "platform.initStart",
-    "platform.initRuntimeDone",
-    "platform.initReport",
-    "platform.start",
-    "platform.runtimeDone",
-    "platform.report",
-    "platform.extension",
-    "platform.telemetrySubscription",
-    "platform.logsDropped",
-}
-
-
-def _for_telemetry(event: Event, schema: str) -> dict[str, Any] | None:
-    if event.type not in _TELEMETRY_TYPES:
-        return None
-    record = event.record
-    if schema == "2022-07-01" and isinstance(record, dict):
-        # The first schema had no spans, and no phase after initStart.
-        record = {k: v for k, v in record.items() if k != "spans"}
-        if event.type in ("platform.initRuntimeDone", "platform.initReport"):
-            record.pop("phase", None)
-    return {"time": iso_time(event.time), "type": event.type, "record": record}
-
-
-_LOGS_TYPES = {
-    "function",
-    "extension",
-    "platform.start",
-    "platform.end",
-    "platform.report",
-    "platform.runtimeDone",
-    "platform.extension",
-    "platform.logsSubscription",
-    "platform.fault",
-}
-
-
-def _for_logs(event: Event, schema: str) -> dict[str, Any] | None:
-    if event.type not in _LOGS_TYPES:
-        return None
-    if event.type == "platform.runtimeDone" and schema == "2020-08-15":
-        return None
-    record = event.record
-    if isinstance(record, dict):
-        keep = {
-            "platform.start": ("requestId", "version"),
-            "platform.end": ("requestId",),
-            "platform.report": ("requestId", "metrics"),
-            "platform.runtimeDone": ("requestId", "status"),
-        }.get(event.type)
-        if keep is not None:
-            record = {k: record[k] for k in keep if k in record}
-    return {"time": iso_time(event.time), "type": event.type, "record": record}
 
 
 @dataclass
@@ -152,8 +77,7 @@ class Subscription:
     def render(self, event: Event) -> bytes | None:
         if event.category not in self.types:
             return None
-        shape = _for_telemetry if self.api == "telemetry" else _for_logs
-        rendered = shape(event, self.schema)
+        rendered = render(self.api, event, self.schema)
         return None if rendered is None else json.dumps(rendered).encode()
 
 
@@ -367,77 +291,3 @@ async def _deliver(subscription: Subscription, payload: bytes) -> None:
         writer.close()
         with contextlib.suppress(OSError):
             await writer.wait_closed()
-
-
-# --- the records of the platform events, built from what the instance knows ---------------
-
-_STATUS = {"success": "success", "error": "error", "timeout": "timeout", "crash": "failure"}
-
-
-def _tracing(trace_id: str) -> dict[str, str]:
-    return {"type": "X-Amzn-Trace-Id", "value": trace_id}
-
-
-def init_start() -> dict[str, Any]:
-    return {"initializationType": "on-demand", "phase": "init"}
-
-
-def init_done(status: str, error_type: str | None) -> dict[str, Any]:
-    record: dict[str, Any] = {
-        "initializationType": "on-demand",
-        "phase": "init",
-        "status": status,
-        "spans": [],
-    }
-    if error_type:
-        record["errorType"] = error_type
-    return record
-
-
-def init_report(status: str, duration_ms: float, error_type: str | None) -> dict[str, Any]:
-    record = init_done(status, error_type)
-    record["metrics"] = {"durationMs": round(duration_ms, 3)}
-    return record
-
-
-def start(request_id: str, trace_id: str) -> dict[str, Any]:
-    return {"requestId": request_id, "version": "$LATEST", "tracing": _tracing(trace_id)}
-
-
-def runtime_done(
-    request_id: str,
-    trace_id: str,
-    status: str,
-    error_type: str | None,
-    duration_ms: float,
-    produced_bytes: int,
-) -> dict[str, Any]:
-    record: dict[str, Any] = {
-        "requestId": request_id,
-        "status": _STATUS.get(status, status),
-        "metrics": {"durationMs": round(duration_ms, 3), "producedBytes": produced_bytes},
-        "spans": [],
-        "tracing": _tracing(trace_id),
-    }
-    if error_type and status != "success":
-        record["errorType"] = error_type
-    return record
-
-
-def report(
-    request_id: str,
-    trace_id: str,
-    status: str,
-    error_type: str | None,
-    metrics: dict[str, Any],
-) -> dict[str, Any]:
-    record: dict[str, Any] = {
-        "requestId": request_id,
-        "status": _STATUS.get(status, status),
-        "metrics": metrics,
-        "spans": [],
-        "tracing": _tracing(trace_id),
-    }
-    if error_type and status != "success":
-        record["errorType"] = error_type
-    return record
