@@ -6,7 +6,8 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import boto3
@@ -104,3 +105,56 @@ def lambda_client(url: str) -> LambdaClient:
         aws_secret_access_key="test",
         config=botocore.config.Config(retries={"max_attempts": 1}, read_timeout=60),
     )
+
+
+# --------------------------------------------------------------------------- real crates
+#: The real-crates fixture's binaries the emulator tests run (functions, and the extension).
+REAL_CRATES_FUNCTIONS = ("http", "http-stream", "stream", "sdk", "concurrent")
+REAL_CRATES_EXTENSION = "ext"
+
+
+@dataclass(frozen=True)
+class RealCrates:
+    """tests/fixtures/real-crates built once per session for both architectures."""
+
+    #: (arch, binary) → bootstrap; arch is "x86_64" or "arm64".
+    functions: Mapping[tuple[str, str], Path]
+    #: arch → the lambda-extension binary.
+    extensions: Mapping[str, Path]
+
+
+@pytest.fixture(scope="session")
+def real_crates(tmp_path_factory: pytest.TempPathFactory, build_env: dict[str, str]) -> RealCrates:
+    """One build per architecture and session, in a target dir kept next to pytest's temporary
+    directories (so a second session on the same machine reuses the compiled crates)."""
+    import rustlambda
+    from rustlambda import Arch, BuildOptions, Target
+
+    cache = tmp_path_factory.getbasetemp().parent / "real-crates-cache"
+    workspace = cache / "real-crates"
+    # Same place every session, file times kept: cargo sees an unchanged workspace.
+    shutil.copytree(
+        FIXTURES / "real-crates",
+        workspace,
+        dirs_exist_ok=True,
+        ignore=shutil.ignore_patterns("target"),
+    )
+    targets = (Target.for_arch(Arch.X86_64), Target.for_arch(Arch.ARM64))
+
+    def build(bins: tuple[str, ...], *, extension: bool) -> rustlambda.BuildResult:
+        options = BuildOptions(
+            cwd=workspace,
+            targets=targets,
+            bins=bins,
+            extension=extension,
+            environ=build_env,
+            target_dir=cache / "target",
+        )
+        return rustlambda.build(options)
+
+    functions = build(REAL_CRATES_FUNCTIONS, extension=False)
+    extension = build((REAL_CRATES_EXTENSION,), extension=True)
+    built = {(str(a.arch), a.function): a.path for a in functions.artifacts}
+    expected = {(arch, fn) for arch in ("x86_64", "arm64") for fn in REAL_CRATES_FUNCTIONS}
+    assert set(built) == expected, sorted(built)
+    return RealCrates(built, {str(a.arch): a.path for a in extension.artifacts})
