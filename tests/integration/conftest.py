@@ -126,11 +126,17 @@ class RealCrates:
 @pytest.fixture(scope="session")
 def real_crates(tmp_path_factory: pytest.TempPathFactory, build_env: dict[str, str]) -> RealCrates:
     """One build per architecture and session, in a target dir kept next to pytest's temporary
-    directories (so a second session on the same machine reuses the compiled crates)."""
+    directories (so a second session on the same machine reuses the compiled crates), or in
+    ``$RUSTLAMBDA_TEST_REAL_CRATES_CACHE`` (a CI cache)."""
     import rustlambda
     from rustlambda import Arch, BuildOptions, Target
 
-    cache = tmp_path_factory.getbasetemp().parent / "real-crates-cache"
+    configured = os.environ.get("RUSTLAMBDA_TEST_REAL_CRATES_CACHE")
+    cache = (
+        Path(configured)
+        if configured
+        else tmp_path_factory.getbasetemp().parent / "real-crates-cache"
+    )
     workspace = cache / "real-crates"
     # Same place every session, file times kept: cargo sees an unchanged workspace.
     shutil.copytree(

@@ -52,6 +52,14 @@ class RunningEmulator:
     def update(self, functions: Sequence[FunctionSpec]) -> list[str]:
         return self._call(self.emulator.update(functions), None)  # type: ignore[no-any-return]
 
+    def lambda_api_environment(self, function: str) -> dict[str, str]:
+        """Only-Lambda-APIs mode: the variables to start ``function``'s bootstrap with."""
+
+        async def on_loop() -> dict[str, str]:
+            return self.emulator.lambda_api_environment(function)
+
+        return self._call(on_loop(), None)  # type: ignore[no-any-return]
+
 
 @contextlib.contextmanager
 def running(

@@ -158,18 +158,18 @@ class Instance:
     def _check_init_failure(self) -> None:
         if self.routes.init_error is not None:
             raise InitFailure(*self.routes.init_error)
-        if self._failure is not None:
-            raise InitFailure(*self._failure)
+        if self._failure is not None or self.stopping:
+            raise InitFailure(*self.failure)
 
     def _extensions_ready(self) -> bool:
-        if self.routes.init_error or self._failure:
+        if self.routes.init_error or self._failure or self.stopping:
             return True
         if self.routes.external_registered < len(self._extension_launches):
             return False
         return self.routes.extensions_idle
 
     def _runtime_ready(self) -> bool:
-        if self.routes.init_error or self._failure:
+        if self.routes.init_error or self._failure or self.stopping:
             return True
         return not self.dead and self.routes.runtime_waiting and self.routes.extensions_idle
 
