@@ -186,7 +186,9 @@ def _cfg_table_overrides(file_tables: Sequence[tuple[Path, Mapping[str, Any]]]) 
     """``target.'cfg(...)'.rustflags`` with target-cpu=native: a reset appended to that table.
 
     cargo puts cfg tables' flags after ``target.<triple>``'s, so an override there would come
-    too early; arrays merge, so a ``--config`` for the same table lands after the native.
+    too early for rustc; arrays merge, so a ``--config`` for the same table lands after the
+    native. cargo-zigbuild, which turns target-cpu into zig cc's ``-mcpu``, does not see that
+    one but takes ``target.<triple>``'s cpu first: the caller sets that too.
     """
     keys: dict[str, None] = {}
     for _, table in file_tables:
@@ -296,7 +298,7 @@ def _file_rustflags_overrides(
         if target_flags:
             # Arrays merge; ours come last and rustc keeps the last -C target-cpu.
             _, removed, has_cpu = _strip_native(target_flags)
-            if removed or (optimize and not has_cpu):
+            if removed or (optimize and not has_cpu) or cfg_resets:
                 config.append(_rustflags(target, ["-C", f"target-cpu={wanted_cpu}"]))
             if removed:
                 notes.append(f"overrode target-cpu=native for {target.triple} with {wanted_cpu}")
@@ -305,7 +307,7 @@ def _file_rustflags_overrides(
         cleaned, removed, has_cpu = _strip_native(build_flags)
         if removed:
             notes.append("removed target-cpu=native from build.rustflags for the Lambda build")
-        if (optimize and not has_cpu) or removed:
+        if (optimize and not has_cpu) or removed or cfg_resets:
             config.append(_rustflags(target, [*cleaned, "-C", f"target-cpu={wanted_cpu}"]))
     return config + cfg_resets, notes
 
