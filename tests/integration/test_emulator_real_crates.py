@@ -3,8 +3,8 @@ streaming), lambda_runtime (streaming, run_concurrent), lambda-extension (logs a
 processors), aws-sdk-rust — on both architectures (arm64 under qemu), with the clients users
 use: HTTP requests to the function-URL front (http.client, as curl), boto3.
 
-The fixtures are tests/fixtures/real-crates (README there); ``real_crates`` builds them once per
-session (conftest.py).
+The fixtures are tests/fixtures/real-crates (README there), built once per session for both
+architectures by conftest.py's ``real_crates_zig`` (shared with test_real_crates.py).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
+import shutil
 import socket
 import time
 from collections.abc import Iterator, Mapping
@@ -27,7 +28,7 @@ from rustlambda.emulator import EmulatorSettings, FunctionSpec, LogRecord, Runni
 from rustlambda.emulator import client as invoke_client
 from rustlambda.emulator.aws_env import resolve_aws_environment
 
-from .conftest import RealCrates, lambda_client
+from .conftest import RealCratesBuild, lambda_client
 
 BOTH = pytest.mark.parametrize("arch", ["x86_64", "arm64"])
 RUST_ARCH = {"x86_64": "x86_64", "arm64": "aarch64"}
@@ -55,11 +56,11 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def serve(
-    crates: RealCrates,
+    build: RealCratesBuild,
     arch: str,
     function: str,
     *,
-    extension: bool = False,
+    extension: Path | None = None,
     env: Mapping[str, str] | None = None,
     max_concurrency: int = 1,
     emulator_settings: EmulatorSettings | None = None,
@@ -67,9 +68,9 @@ def serve(
 ) -> Iterator[RunningEmulator]:
     spec = FunctionSpec(
         function,
-        crates.functions[arch, function],
+        build.bootstrap(arch, function),
         env=dict(env or {}),
-        extensions=(crates.extensions[arch],) if extension else (),
+        extensions=(extension,) if extension is not None else (),
         max_concurrency=max_concurrency,
         timeout=WAIT,
     )
@@ -97,8 +98,8 @@ def request(
 
 
 @BOTH
-def test_http_get_with_query_and_cookies(real_crates: RealCrates, arch: str) -> None:
-    with serve(real_crates, arch, "http") as emu:
+def test_http_get_with_query_and_cookies(real_crates_zig: RealCratesBuild, arch: str) -> None:
+    with serve(real_crates_zig, arch, "http") as emu:
         response, data = request(
             emu,
             "GET",
@@ -124,9 +125,9 @@ def test_http_get_with_query_and_cookies(real_crates: RealCrates, arch: str) -> 
 
 
 @BOTH
-def test_http_post_with_a_binary_body(real_crates: RealCrates, arch: str) -> None:
+def test_http_post_with_a_binary_body(real_crates_zig: RealCratesBuild, arch: str) -> None:
     payload = bytes(range(256)) * 4
-    with serve(real_crates, arch, "http") as emu:
+    with serve(real_crates_zig, arch, "http") as emu:
         response, data = request(
             emu,
             "POST",
@@ -141,9 +142,11 @@ def test_http_post_with_a_binary_body(real_crates: RealCrates, arch: str) -> Non
 
 
 @BOTH
-def test_streaming_http_response_arrives_in_pieces(real_crates: RealCrates, arch: str) -> None:
+def test_streaming_http_response_arrives_in_pieces(
+    real_crates_zig: RealCratesBuild, arch: str
+) -> None:
     chunks, delay_ms = 4, 300
-    with serve(real_crates, arch, "http-stream") as emu:
+    with serve(real_crates_zig, arch, "http-stream") as emu:
         conn = http.client.HTTPConnection("127.0.0.1", emu.port, timeout=WAIT)
         conn.request("GET", f"/lambda-url/http-stream/anything?chunks={chunks}&delay_ms={delay_ms}")
         response = conn.getresponse()
@@ -166,9 +169,9 @@ def test_streaming_http_response_arrives_in_pieces(real_crates: RealCrates, arch
 
 @BOTH
 def test_invoke_with_response_stream_on_a_lambda_runtime_function(
-    real_crates: RealCrates, arch: str
+    real_crates_zig: RealCratesBuild, arch: str
 ) -> None:
-    with serve(real_crates, arch, "stream") as emu:
+    with serve(real_crates_zig, arch, "stream") as emu:
         client = lambda_client(emu.url)
         response = client.invoke_with_response_stream(
             FunctionName="stream", Payload=json.dumps({"chunks": 3, "delay_ms": 200}).encode()
@@ -198,10 +201,10 @@ def test_invoke_with_response_stream_on_a_lambda_runtime_function(
 
 @BOTH
 def test_pretty_client_context_with_any_characters_reaches_lambda_runtime(
-    real_crates: RealCrates, arch: str
+    real_crates_zig: RealCratesBuild, arch: str
 ) -> None:
     context = json.dumps({"custom": {"who": "Zoë ✓ 😀"}, "env": {"k": "v"}}, indent=4)
-    with serve(real_crates, arch, "concurrent") as emu:
+    with serve(real_crates_zig, arch, "concurrent") as emu:
         answer = invoke_client.invoke(
             emu.url, "concurrent", b'{"sleep_ms": 1}', client_context=context, timeout=WAIT
         )
@@ -210,6 +213,14 @@ def test_pretty_client_context_with_any_characters_reaches_lambda_runtime(
 
 
 # --------------------------------------------------------------------------- extensions
+
+
+def as_layer(build: RealCratesBuild, arch: str, root: Path) -> Path:
+    """The ``ext`` binary where a layer puts it, <layer>/extensions/ext: it registers under its
+    file name."""
+    layer = root / arch / "extensions"
+    layer.mkdir(parents=True, exist_ok=True)
+    return Path(shutil.copy2(build.bootstrap(arch, "ext"), layer / "ext"))
 
 
 def ext_records(
@@ -228,7 +239,7 @@ def ext_records(
 @BOTH
 @pytest.mark.parametrize("processor", ["logs", "telemetry"])
 def test_lambda_extension_processors_receive_events(
-    real_crates: RealCrates, arch: str, processor: str, tmp_path: Path
+    real_crates_zig: RealCratesBuild, arch: str, processor: str, tmp_path: Path
 ) -> None:
     record_file = tmp_path / "ext.jsonl"
     env = {
@@ -237,7 +248,13 @@ def test_lambda_extension_processors_receive_events(
         "EXT_LOGS_PORT": str(free_port()),
         "EXT_TELEMETRY_PORT": str(free_port()),
     }
-    with serve(real_crates, arch, "stream", extension=True, env=env) as emu:
+    with serve(
+        real_crates_zig,
+        arch,
+        "stream",
+        extension=as_layer(real_crates_zig, arch, tmp_path),
+        env=env,
+    ) as emu:
         outcome = emu.invoke("stream", {"chunks": 2, "delay_ms": 1}, timeout=WAIT)
         assert outcome.status == "success", outcome.body
         ext_records(record_file, until="platform.report" if processor == "telemetry" else "Report")
@@ -278,7 +295,7 @@ def test_lambda_extension_processors_receive_events(
 
 
 def test_both_log_apis_from_one_extension_fail_as_on_lambda(
-    real_crates: RealCrates, tmp_path: Path
+    real_crates_zig: RealCratesBuild, tmp_path: Path
 ) -> None:
     """lambda-extension subscribes with the Logs API and the Telemetry API when asked for both
     processors; Lambda refuses the second, so the extension fails Init (and says why)."""
@@ -289,7 +306,8 @@ def test_both_log_apis_from_one_extension_fail_as_on_lambda(
         "EXT_TELEMETRY_PORT": str(free_port()),
     }
     logs: list[LogRecord] = []
-    with serve(real_crates, "x86_64", "stream", extension=True, env=env, logs=logs) as emu:
+    layer = as_layer(real_crates_zig, "x86_64", tmp_path)
+    with serve(real_crates_zig, "x86_64", "stream", extension=layer, env=env, logs=logs) as emu:
         outcome = emu.invoke("stream", {"chunks": 1, "delay_ms": 1}, timeout=WAIT)
         assert outcome.status in ("error", "crash")
         assert outcome.error_type in ("Extension.Crash", "Extension.InitError"), outcome.body
@@ -312,7 +330,7 @@ def moto_url() -> Iterator[str]:
 
 @BOTH
 def test_sdk_call_with_credentials_only_in_a_profile_file(
-    real_crates: RealCrates, arch: str, moto_url: str, tmp_path: Path
+    real_crates_zig: RealCratesBuild, arch: str, moto_url: str, tmp_path: Path
 ) -> None:
     credentials = tmp_path / "credentials"
     credentials.write_text(
@@ -335,7 +353,7 @@ def test_sdk_call_with_credentials_only_in_a_profile_file(
     # Only the endpoint comes from the host; no AWS_* credentials exist there.
     host = {"PATH": _path(), "AWS_ENDPOINT_URL": moto_url, "HOME": str(tmp_path)}
     emulator = settings(environ=host, region=aws.region, credentials=aws.credentials)
-    with serve(real_crates, arch, "sdk", emulator_settings=emulator) as emu:
+    with serve(real_crates_zig, arch, "sdk", emulator_settings=emulator) as emu:
         outcome = emu.invoke("sdk", {"queue": queue, "message": "from the emulator"}, timeout=WAIT)
         assert outcome.status == "success", outcome.body
         answer = json.loads(outcome.body)
@@ -351,9 +369,9 @@ def test_sdk_call_with_credentials_only_in_a_profile_file(
 
 @BOTH
 def test_max_concurrency_overlaps_invocations_in_one_process(
-    real_crates: RealCrates, arch: str
+    real_crates_zig: RealCratesBuild, arch: str
 ) -> None:
-    with serve(real_crates, arch, "concurrent", max_concurrency=3) as emu:
+    with serve(real_crates_zig, arch, "concurrent", max_concurrency=3) as emu:
         emu.invoke("concurrent", {"sleep_ms": 1}, timeout=WAIT)  # Init first
 
         def call(_: int) -> dict[str, Any]:
@@ -371,9 +389,9 @@ def test_max_concurrency_overlaps_invocations_in_one_process(
 
 
 def test_without_max_concurrency_one_instance_serves_one_at_a_time(
-    real_crates: RealCrates,
+    real_crates_zig: RealCratesBuild,
 ) -> None:
-    with serve(real_crates, "x86_64", "concurrent") as emu:
+    with serve(real_crates_zig, "x86_64", "concurrent") as emu:
         emu.invoke("concurrent", {"sleep_ms": 1}, timeout=WAIT)
 
         def call(_: int) -> dict[str, Any]:

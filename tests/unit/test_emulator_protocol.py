@@ -451,6 +451,26 @@ def test_arm64_runs_under_qemu_with_sysroot(tmp_path: Path) -> None:
     assert launch.emulated
 
 
+def test_arm64_prefers_a_multiarch_libc_over_the_cross_sysroot(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Both present: the cross sysroot's ld.so would load the multiarch libc.so.6 listed in
+    # the host's ld.so.cache, a different build: take the multiarch set whole.
+    bootstrap = arm64_elf(tmp_path / "fn" / "bootstrap")
+    interpreter = read_elf(bootstrap).interpreter
+    assert interpreter is not None
+    roots = {name: tmp_path / name for name in ("multiarch", "cross")}
+    for root in roots.values():
+        loader = root / interpreter.lstrip("/")
+        loader.parent.mkdir(parents=True)
+        loader.write_bytes(b"")
+    monkeypatch.setattr(process_mod, "_HOST_ROOT", str(roots["multiarch"]))
+    monkeypatch.setitem(process_mod._SYSROOTS, Arch.ARM64, str(roots["cross"]))
+    qemu = fake_qemu(tmp_path / "bin")
+    launch = plan_launch(bootstrap, environ={"PATH": str(tmp_path / "bin")})
+    assert launch.argv[:3] == (str(qemu), "-L", str(roots["multiarch"]))
+
+
 def test_arm64_without_qemu_on_path(tmp_path: Path) -> None:
     bootstrap = arm64_elf(tmp_path / "bootstrap")
     (tmp_path / "bin").mkdir()
@@ -475,6 +495,7 @@ def test_arm64_without_sysroot_names_the_loader(
 ) -> None:
     # The host may have a real /usr/aarch64-linux-gnu; point the default somewhere empty.
     monkeypatch.setitem(process_mod._SYSROOTS, Arch.ARM64, str(tmp_path / "no-sysroot"))
+    monkeypatch.setattr(process_mod, "_HOST_ROOT", str(tmp_path / "no-multiarch"))
     bootstrap = arm64_elf(tmp_path / "bootstrap")
     interpreter = read_elf(bootstrap).interpreter
     assert interpreter is not None

@@ -25,6 +25,8 @@ from ..util.cmd import which
 
 #: Where Debian/Ubuntu cross packages put each architecture's loader and libc.
 _SYSROOTS = {Arch.ARM64: "/usr/aarch64-linux-gnu", Arch.X86_64: "/usr/x86_64-linux-gnu"}
+#: Where a multiarch install puts another architecture's loader and libc (see _sysroot).
+_HOST_ROOT = "/"
 _LIBC_PACKAGES = {Arch.ARM64: "libc6-arm64-cross", Arch.X86_64: "libc6-amd64-cross"}
 
 
@@ -97,7 +99,11 @@ def plan_launch(executable: Path, *, environ: Mapping[str, str]) -> Launch:
 
 
 def _sysroot(arch: Arch, interpreter: str, environ: Mapping[str, str]) -> str | None:
-    candidates = [environ.get("QEMU_LD_PREFIX", ""), _SYSROOTS[arch]]
+    # "/" first when the architecture's own libc is installed there (Debian multiarch, e.g.
+    # libc6:arm64): the loader then reads the host's /etc/ld.so.cache, which lists those
+    # libraries, and a cross sysroot's ld.so paired with another build's libc.so.6 breaks
+    # (tokio programs spin forever in malloc).
+    candidates = [environ.get("QEMU_LD_PREFIX", ""), _HOST_ROOT, _SYSROOTS[arch]]
     for prefix in candidates:
         if prefix and Path(prefix, interpreter.lstrip("/")).exists():
             return prefix
