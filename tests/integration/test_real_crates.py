@@ -374,11 +374,9 @@ def test_extension_logs_and_telemetry_processors_receive_events(
     with running([function], EmulatorSettings(port=0, init_timeout=10)) as emu:
         outcome = emu.invoke("typed", {"name": "telemetry"}, timeout=WAIT)
         deadline = time.monotonic() + 10
-        while (
-            time.monotonic() < deadline and wanted not in recording.read_text(errors="replace")
-            if recording.exists()
-            else time.monotonic() < deadline
-        ):
+        while time.monotonic() < deadline:
+            if recording.exists() and wanted in recording.read_text(errors="replace"):
+                break
             time.sleep(0.1)
     assert outcome.status == "success", outcome.body
     seen = records(recording)
