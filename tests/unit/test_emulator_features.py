@@ -433,6 +433,11 @@ def sandbox(*extension_files: str, capacity: int = 1) -> tuple[SandboxApi, list[
     return api, lines
 
 
+def content(response: Response) -> bytes:
+    assert isinstance(response.body, bytes)
+    return response.body
+
+
 def register(api: SandboxApi, name: str, accept: str | None = None) -> Response:
     headers = {"lambda-extension-name": name}
     if accept is not None:
@@ -452,10 +457,10 @@ def test_account_id_only_when_the_extension_asks_for_it() -> None:
     api.phase = "extensions-init"
     asked = register(api, "ext", accept="accountId")
     assert asked.status == 200
-    assert json.loads(asked.body)["accountId"] == "123456789012"
+    assert json.loads(content(asked))["accountId"] == "123456789012"
     api2, _ = sandbox("ext")
     api2.phase = "extensions-init"
-    assert "accountId" not in json.loads(register(api2, "ext").body)
+    assert "accountId" not in json.loads(content(register(api2, "ext")))
 
 
 def test_an_extension_registering_under_another_name_fails_init_at_once() -> None:
@@ -463,7 +468,7 @@ def test_an_extension_registering_under_another_name_fails_init_at_once() -> Non
     api.phase = "extensions-init"
     answer = register(api, "renamed")
     assert answer.status == 403
-    assert json.loads(answer.body)["errorType"] == "Extension.InvalidExtensionName"
+    assert json.loads(content(answer))["errorType"] == "Extension.InvalidExtensionName"
     assert api.init_error is not None and api.init_error[0] == "Extension.InvalidExtensionName"
     message = json.loads(api.init_error[1])["errorMessage"]
     assert "'renamed'" in message and "'my-extension'" in message

@@ -105,6 +105,14 @@ class Request:
         self._chunks = [body]
         return body
 
+    async def read_parts(self) -> list[bytes]:
+        """The whole body as the pieces it came in (no copy to join them)."""
+        while not (self.complete or self.aborted):
+            await self._changed()
+        if self.aborted:
+            raise ConnectionError("the client went away before sending the whole request")
+        return self._chunks
+
     async def iter_chunks(self) -> AsyncIterator[bytes]:
         """The body piece by piece as it arrives."""
         index = 0
@@ -119,10 +127,14 @@ class Request:
             await self._changed()
 
 
+#: A body: bytes, or the pieces of one, written one after the other without being joined.
+Body = bytes | list[bytes]
+
+
 @dataclass(slots=True)
 class Response:
     status: int
-    body: bytes = b""
+    body: Body = b""
     headers: Headers = field(default_factory=dict)
 
     @classmethod

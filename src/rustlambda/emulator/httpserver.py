@@ -224,12 +224,14 @@ class _Connection(asyncio.Protocol):
         if transport is None or transport.is_closing():
             return
         body = response.body
-        head = _head(response.status, response.headers, f"Content-Length: {len(body)}", keep_alive)
-        if len(body) <= _COALESCE:
-            transport.write(head + body)
+        parts = body if isinstance(body, list) else [body]
+        size = sum(len(part) for part in parts)
+        head = _head(response.status, response.headers, f"Content-Length: {size}", keep_alive)
+        if size <= _COALESCE:
+            transport.write(head + b"".join(parts))
         else:  # no copy of a large body just to prepend the head
             transport.write(head)
-            transport.write(body)
+            transport.writelines(parts)
         if not keep_alive:
             transport.close()
 

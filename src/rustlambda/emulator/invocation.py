@@ -12,6 +12,7 @@ import time
 from collections.abc import AsyncIterator
 
 from . import protocol
+from .http_messages import Body
 
 
 class ResponseStream:
@@ -84,7 +85,7 @@ class Invocation:
 
     def __init__(
         self,
-        payload: bytes,
+        payload: Body,
         *,
         request_id: str | None = None,
         client_context: str | None = None,

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 from . import function_url, protocol
+from .http_messages import Body
 from .httpserver import Request, Response, StreamResponse
 from .invocation import ResponseStream
 from .model import Outcome
@@ -65,7 +66,7 @@ def function_name(raw: str) -> str:
 @dataclass(frozen=True, slots=True)
 class _Call:
     function: str
-    payload: bytes
+    payload: Body
     kind: str
     client_context: str | None
     cognito_identity: str | None
@@ -125,7 +126,7 @@ class InvokeApi:
                 f"Invalid invocation type {kind!r}: use RequestResponse, Event or DryRun",
             )
         limit = protocol.ASYNC_REQUEST_LIMIT if kind == "Event" else protocol.REQUEST_LIMIT
-        payload = await request.read()
+        parts = await request.read_parts()
         if request.size > limit:
             return _aws_error(
                 413,
@@ -133,7 +134,11 @@ class InvokeApi:
                 f"Request must be smaller than {limit} bytes for the "
                 f"{'InvokeAsync' if kind == 'Event' else operation} operation",
             )
-        problem = protocol.json_problem(payload)
+        payload: Body = parts  # forwarded to the runtime as it came
+        problem = None
+        if request.size <= protocol.JSON_CHECK_LIMIT:
+            payload = b"".join(parts) if len(parts) != 1 else parts[0]
+            problem = protocol.json_problem(payload)
         if problem is not None:
             return _aws_error(
                 400,

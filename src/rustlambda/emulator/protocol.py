@@ -66,6 +66,12 @@ def header_json(text: str) -> str:
     return json.dumps(json.loads(text), separators=(",", ":"), ensure_ascii=True)
 
 
+#: Invoke payloads up to this size are checked to be JSON, as Lambda does; a larger one is
+#: passed on unchecked (the check would cost more CPU than the rest of the invoke, and the
+#: function parses it anyway). Lambda's own limit for asynchronous invokes is 1 MB too.
+JSON_CHECK_LIMIT = 1024 * 1024
+
+
 def json_problem(payload: bytes) -> str | None:
     """Why ``payload`` is not JSON (Lambda refuses such an Invoke), or None (empty is fine)."""
     if not payload or payload.isspace():

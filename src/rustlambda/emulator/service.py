@@ -13,6 +13,7 @@ from ..errors import AddressInUseError, EmulatorError
 from . import protocol
 from .client import endpoint_for
 from .environment import RESERVED_ENV, process_env
+from .http_messages import Body
 from .httpserver import Request, Response, serve
 from .invocation import Invocation, ResponseStream
 from .invoke_api import InvokeApi
@@ -214,7 +215,7 @@ class Emulator:
     async def invoke_async(
         self,
         name: str,
-        payload: bytes,
+        payload: Body,
         client_context: str | None = None,
         cognito_identity: str | None = None,
         *,
