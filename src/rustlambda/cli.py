@@ -274,6 +274,7 @@ def watch_command(**kw: Any) -> None:
 
     from .config import parse_env_vars, read_env_file
     from .emulator import EmulatorSettings
+    from .emulator.aws_env import resolve_aws_environment
     from .emulator.eventloop import new_event_loop
     from .watch import WatchOptions, watch
 
@@ -281,9 +282,13 @@ def watch_command(**kw: Any) -> None:
     if kw["env_file"] is not None:
         env.update(read_env_file(kw["env_file"]))
     env.update(parse_env_vars(kw["env_vars"]))
+    aws = resolve_aws_environment(environ=os.environ)
     options = WatchOptions(
         build=build_options_from(kw),
-        settings=EmulatorSettings(environ=dict(os.environ)),
+        # The user's AWS chain (profile, SSO, env) and region reach the functions as on Lambda.
+        settings=EmulatorSettings(
+            environ=dict(os.environ), region=aws.region, credentials=aws.credentials
+        ),
         timeout=kw["timeout"],
         memory_size=kw["memory"],
         env=env,

@@ -504,3 +504,15 @@ def test_several_next_requests_wait_and_events_queue_when_none_waits() -> None:
         assert len(api.active) == 4 and api.current is None
 
     run(scenario)
+
+
+def test_only_the_given_environment_counts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """This process's AWS_PROFILE and keys do not leak into a resolution for another env."""
+    monkeypatch.setenv("AWS_PROFILE", "not-in-the-files")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIPROCESS")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "process-secret")
+    monkeypatch.setenv("AWS_REGION", "sa-east-1")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # no instance role on a CI host
+    aws = resolve_aws_environment(environ=write_profiles(tmp_path))
+    assert aws.region == "ap-south-1"  # the files' [default], not this process's AWS_REGION
+    assert aws.credentials() == {}  # [default] has no keys in the credentials file

@@ -54,20 +54,17 @@ def resolve_aws_environment(
     """
     import botocore.credentials
     import botocore.exceptions
-    import botocore.session
 
     env = dict(os.environ if environ is None else environ)
-    session = botocore.session.Session()
-    # Everything botocore would take from this process's environment is set from ``env``.
-    for variable, (name, default) in _CONFIG_FILES.items():
-        session.set_config_variable(variable, env.get(name) or default)
+    session = _session(env)
     chosen = profile or env.get("AWS_PROFILE") or env.get("AWS_DEFAULT_PROFILE")
     if chosen and chosen not in session.available_profiles:
         raise EmulatorError(
             f"no AWS profile named {chosen!r} in the AWS config or credentials file",
             "pass an existing profile (aws configure list-profiles), or none",
         )
-    session.set_config_variable("profile", chosen or "default")
+    if profile:
+        session.set_config_variable("profile", profile)
     resolved, source = _region(session, region, env, chosen)
     resolver = botocore.credentials.create_credential_resolver(session)
     # The chain's first link reads the environment: the one given, not this process's. As in
@@ -91,6 +88,30 @@ def resolve_aws_environment(
         return _as_env(frozen)
 
     return AwsEnvironment(resolved, credentials, source)
+
+
+def _session(env: Mapping[str, str]) -> Any:
+    """A botocore session whose settings come from ``env`` rather than this process's
+    environment (its config store is built as botocore builds the default one)."""
+    import botocore.configprovider as config
+    import botocore.session
+
+    session = botocore.session.Session()
+    chains = config.ConfigChainFactory(session=session, environ=dict(env))
+    mapping = {
+        name: chains.create_config_chain(
+            instance_name=name,
+            env_var_names=spec[1],
+            config_property_names=spec[0],
+            default=spec[2],
+            conversion_func=spec[3],
+        )
+        for name, spec in config.BOTOCORE_DEFAUT_SESSION_VARIABLES.items()
+    }
+    session.register_component("config_store", config.ConfigValueStore(mapping=mapping))
+    for variable, (name, default) in _CONFIG_FILES.items():
+        session.set_config_variable(variable, env.get(name) or default)
+    return session
 
 
 def _region(
