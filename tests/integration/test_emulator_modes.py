@@ -8,6 +8,7 @@ import os
 import subprocess
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 from rustlambda.emulator import EmulatorSettings, FunctionSpec, running
 
@@ -54,3 +55,30 @@ def test_the_invoke_api_answers_on_the_ipv6_loopback_too() -> None:
             )
             with urllib.request.urlopen(request, timeout=WAIT) as response:
                 assert json.loads(response.read()) == {"event": {"via": host}}
+
+
+def test_a_mid_stream_error_sent_as_lambda_runtime_sends_it() -> None:
+    """lambda_runtime announces trailers but sends the error record as the last body chunk:
+    the caller gets the chunks before it and the error, never the record as data."""
+    from .conftest import lambda_client
+
+    settings = EmulatorSettings(port=0, ipv6_loopback=False, environ=dict(os.environ))
+    with running([FunctionSpec("f", BOOTSTRAP)], settings) as emu:
+        streamed = lambda_client(emu.url).invoke_with_response_stream(
+            FunctionName="f", Payload=b'{"stream_error": "the disk is full"}'
+        )
+        chunks: list[bytes] = []
+        complete: dict[str, Any] = {}
+        for event in streamed["EventStream"]:
+            if "PayloadChunk" in event:
+                chunks.append(event["PayloadChunk"]["Payload"])
+            elif "InvokeComplete" in event:
+                complete = dict(event["InvokeComplete"])
+        outcome = emu.invoke("f", {"stream_error": "again"}, timeout=WAIT)
+    assert b"".join(chunks) == b"partial\n"
+    assert complete["ErrorCode"] == "Runtime.StreamError"
+    assert json.loads(complete["ErrorDetails"]) == {
+        "errorMessage": "the disk is full",
+        "errorType": "Runtime.StreamError",
+    }
+    assert outcome.error_type == "Runtime.StreamError"
