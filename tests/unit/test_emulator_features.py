@@ -248,6 +248,7 @@ def test_events_reach_the_listener_in_batches_with_init_history() -> None:
         )
         hub.subscribe(telemetry.parse_subscription("telemetry", "ext", body))
         hub.emit("platform.initRuntimeDone", records.init_done("success", None))
+        hub.emit("platform.initReport", records.init_report("success", 12.5, None))
         hub.end_of_init()
         hub.emit("platform.start", records.start("rid", "Root=1-a"))
         hub.emit("extension", "not subscribed")
@@ -265,6 +266,7 @@ def test_events_reach_the_listener_in_batches_with_init_history() -> None:
         "function",
         "platform.telemetrySubscription",
         "platform.initRuntimeDone",
+        "platform.initReport",
         "platform.start",
         "platform.runtimeDone",
     ]
@@ -273,6 +275,10 @@ def test_events_reach_the_listener_in_batches_with_init_history() -> None:
     assert done["status"] == "failure" and done["errorType"] == "E"
     assert done["metrics"] == {"durationMs": 1.5, "producedBytes": 7}
     assert "spans" not in done and "spans" not in events[3]["record"]
+    # 2022-07-01: no phase in initRuntimeDone, but initReport keeps it (lambda-extension needs it)
+    assert "phase" not in events[3]["record"]
+    assert events[4]["record"]["phase"] == "init"
+    assert events[4]["record"]["metrics"] == {"durationMs": 12.5}
     assert all(e["time"].endswith("Z") and "T" in e["time"] for e in events)
 
 

@@ -54,9 +54,10 @@ def for_telemetry(event: Event, schema: str) -> dict[str, Any] | None:
         return None
     record = event.record
     if schema == "2022-07-01" and isinstance(record, dict):
-        # The first schema had no spans, and no phase after initStart.
+        # The first schema had no spans (2022-12-13 added them), and initRuntimeDone no phase;
+        # initReport has its phase in both (lambda-extension requires it).
         record = {k: v for k, v in record.items() if k != "spans"}
-        if event.type in ("platform.initRuntimeDone", "platform.initReport"):
+        if event.type == "platform.initRuntimeDone":
             record.pop("phase", None)
     return {"time": iso_time(event.time), "type": event.type, "record": record}
 
