@@ -335,6 +335,25 @@ class LogPrinter:
         # spends on an invoke (three lines each: START, END, REPORT).
         self._terminal = console.is_terminal
         self._stdout = sys.stdout
+        self._flush_pending = False
+
+    def _flush_soon(self) -> None:
+        """Flush once per event-loop turn: an invoke's START, END and REPORT in one write."""
+        import asyncio
+
+        if self._flush_pending:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self._stdout.flush()
+            return
+        self._flush_pending = True
+        loop.call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self._flush_pending = False
+        self._stdout.flush()
 
     def record(self, record: LogRecord) -> None:
         who = record.function
@@ -342,7 +361,7 @@ class LogPrinter:
             who = f"{record.function}/{record.source.split(':', 1)[1]}"
         if not self._terminal:  # exact text (rich would expand REPORT's tabs)
             self._stdout.write(f"[{who}] {record.text}\n")
-            self._stdout.flush()
+            self._flush_soon()
             return
         style = "dim" if record.source == "platform" else "cyan"
         self.console.print(f"[{style}]\\[{escape(who)}][/] {escape(record.text)}", highlight=False)

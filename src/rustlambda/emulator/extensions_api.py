@@ -54,7 +54,7 @@ class ExtensionsApi:
     @property
     def extensions_idle(self) -> bool:
         """Every registered extension is in ``event/next`` with nothing queued."""
-        return all(e.idle for e in self.extensions.values())
+        return not self.extensions or all(e.idle for e in self.extensions.values())
 
     @property
     def external_registered(self) -> int:

@@ -48,11 +48,11 @@ class _HeadTooLarge(Exception):
     pass
 
 
+_REASONS = {status.value: status.phrase for status in HTTPStatus}
+
+
 def _reason(status: int) -> str:
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return "Unknown"
+    return _REASONS.get(status, "Unknown")
 
 
 def _head(status: int, headers: Headers, framing: str, keep_alive: bool) -> bytes:

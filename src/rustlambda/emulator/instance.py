@@ -209,10 +209,10 @@ class Instance:
         inv.started = time.monotonic()
         inv.started_wall = time.time()
         inv.deadline_ms = int((inv.started_wall + timeout) * 1000)
+        self.routes.dispatch(inv)  # first: the runtime has the event while START is logged
         self._log("platform", f"START RequestId: {inv.request_id} Version: $LATEST", inv)
         if self.telemetry.active:
             self.telemetry.emit("platform.start", records.start(inv.request_id, inv.trace_id))
-        self.routes.dispatch(inv)
         if self.routes.extensions:
             event = {
                 "eventType": "INVOKE",
