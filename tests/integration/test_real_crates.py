@@ -345,7 +345,8 @@ def test_extension_registers_and_hears_invoke_and_shutdown(
     registered, invoke, shutdown = seen
     assert registered["function_name"] == "typed"
     assert (invoke["type"], invoke["request_id"]) == ("INVOKE", outcome.request_id)
-    assert (shutdown["type"], shutdown["reason"]) == ("SHUTDOWN", "spindown")  # as Lambda sends it (emulator/protocol.py)
+    # lower case, as Lambda sends it (see emulator/protocol.py)
+    assert (shutdown["type"], shutdown["reason"]) == ("SHUTDOWN", "spindown")
     # its stdout is the extension's log, under its registered name
     assert any(r.source == "extension:ext" and r.text.startswith("[ext] ") for r in lines)
 
