@@ -400,31 +400,33 @@ def report(section: Section, servers: list[Server], counts: dict[str, int]) -> N
     def stalled(values: list[float]) -> float:
         return sum(1 for v in values if v > STALL) / len(values)
 
-    slow = sorted(v for v in theirs.seq_latency if v > STALL)
-    typical = f"{percentile(slow, 0.5) * 1000:.0f} ms" if slow else "n/a"
     section.notes += [
         "The test fixtures' `echo` could not be used: its Runtime API client takes "
         "`AWS_LAMBDA_RUNTIME_API` as a bare `host:port`, and `cargo lambda watch` hands its "
         'functions `127.0.0.1:PORT/.rt` plus a path (the function fails with "invalid port '
-        'value"). `bench/rust/runtime` accepts both forms.',
-        f"Sequential over one keep-alive connection the median invoke is about as fast on both "
-        f"({p50[0] * 1000:.2f} ms vs {p50[1] * 1000:.2f} ms), but "
-        f"{stalled(theirs.seq_latency):.1%} of cargo lambda watch's invokes take over "
-        f"{STALL * 1000:.0f} ms (typically {typical}; rustlambda: "
-        f"{stalled(ours.seq_latency):.1%}), and those waits are what the invokes/s ratio "
-        "measures. ~40 ms is Linux's delayed-ACK timer, the usual cost of a response written in "
-        "several segments without TCP_NODELAY on a kept-alive connection. With a new "
-        f"connection per invoke {stalled(theirs.fresh_latency):.1%} of its invokes stall, and "
-        f"it does {theirs.fresh_rate.median:.0f} invokes/s against rustlambda's "
-        f"{ours.fresh_rate.median:.0f}/s.",
+        'value"). `bench/rust/runtime` accepts both forms. For the function-URL rows it answers '
+        "an HTTP event with an HTTP response carrying every field of the response type "
+        "(`cargo lambda watch` answers 500 when `isBase64Encoded`, `cookies` or "
+        "`multiValueHeaders` is missing; Lambda and rustlambda do not need them).",
+        f"Sequential over one keep-alive connection: median {p50[0] * 1000:.2f} ms vs "
+        f"{p50[1] * 1000:.2f} ms per invoke; {stalled(ours.seq_latency):.1%} vs "
+        f"{stalled(theirs.seq_latency):.1%} of the invokes took over {STALL * 1000:.0f} ms "
+        "(scheduling on a shared machine, or Linux's 40 ms delayed ACK when a response goes out "
+        "in several segments). With a new connection per invoke: "
+        f"{ours.fresh_rate.median:.0f} vs {theirs.fresh_rate.median:.0f} invokes/s.",
         "CPU per invoke (user + system time of the server process and all its descendants, "
-        "function instances included, over each phase) is where rustlambda pays for its Python "
-        f"emulator: {ours.cpu['sequential'].median:.2f} ms vs "
-        f"{theirs.cpu['sequential'].median:.2f} ms sequential, "
-        f"{ours.cpu['concurrent'].median:.2f} ms vs {theirs.cpu['concurrent'].median:.2f} ms "
-        f"concurrent, {ours.cpu['5 MiB'].median:.1f} ms vs {theirs.cpu['5 MiB'].median:.1f} ms "
-        "per 5 MiB round trip. With 4 clients on 2 cores the CPU is the limit, hence the "
-        "concurrent and 5 MiB ratios; the profile below shows where the Python time goes.",
+        "function instances included, over each phase): "
+        f"{ours.cpu['sequential'].median:.2f} ms vs {theirs.cpu['sequential'].median:.2f} ms "
+        f"sequential, {ours.cpu['concurrent'].median:.2f} ms vs "
+        f"{theirs.cpu['concurrent'].median:.2f} ms concurrent, "
+        f"{ours.cpu['5 MiB'].median:.1f} ms vs {theirs.cpu['5 MiB'].median:.1f} ms per 5 MiB "
+        f"round trip, {ours.cpu['function URL'].median:.2f} ms vs "
+        f"{theirs.cpu['function URL'].median:.2f} ms per function-URL request. Per invoke both "
+        "servers parse three HTTP requests (the invoke, and the function's `next` and "
+        "`response`) and accept two connections (the bench function opens one per Runtime API "
+        "call); rustlambda does it in Python on uvloop, cargo-lambda in Rust. With 4 clients "
+        "on 2 cores the CPU is the limit, hence the concurrent ratios; the profile below shows "
+        "where the Python time goes (`runners.py:run` is uvloop's own loop: socket I/O).",
     ]
 
 
