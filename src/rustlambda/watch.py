@@ -250,6 +250,7 @@ async def watch(
     on_report: Callable[[Report], None] | None = None,
     on_ready: Callable[[Emulator], None] | None = None,
     on_reload: Callable[[list[str]], None] | None = None,
+    on_notice: Callable[[str], None] | None = None,
 ) -> None:
     """Build, serve until ``stop`` is set, rebuilding on source changes; then shut down."""
     reporter = reporter or LoggingReporter()
@@ -268,6 +269,7 @@ async def watch(
         aliases=served.aliases,
         on_log=on_log,
         on_report=on_report,
+        on_notice=on_notice,
     )
     for warning in emulator.warnings:
         reporter.warning(warning)

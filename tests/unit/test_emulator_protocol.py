@@ -24,11 +24,12 @@ from botocore.parsers import EventStreamJSONParser
 from rustlambda.elf import read_elf
 from rustlambda.emulator import Emulator, EmulatorSettings, FunctionSpec, protocol
 from rustlambda.emulator import process as process_mod
-from rustlambda.emulator.instance import RESERVED_ENV, _error_report, process_env
+from rustlambda.emulator.environment import RESERVED_ENV, process_env
+from rustlambda.emulator.httpserver import Request
 from rustlambda.emulator.invoke_api import function_name
 from rustlambda.emulator.process import Launch, plan_launch
 from rustlambda.emulator.protocol import Report
-from rustlambda.emulator.runtime_api import ApiRequest
+from rustlambda.emulator.routes import error_report
 from rustlambda.errors import EmulatorError
 from rustlambda.targets import Arch
 
@@ -199,10 +200,6 @@ def test_error_body() -> None:
     assert json.loads(protocol.error_body("E", "m", stack=[]))["stackTrace"] == []
 
 
-def test_service_error_body() -> None:
-    assert json.loads(protocol.service_error("nope")) == {"Type": "User", "message": "nope"}
-
-
 _TRACE = re.compile(r"^Root=1-([0-9a-f]{8})-[0-9a-f]{24};Parent=[0-9a-f]{16};Sampled=0$")
 
 
@@ -328,32 +325,32 @@ def test_decode_error_body_base64_and_plain_json() -> None:
 # --------------------------------------------------------------------------- error reports
 
 
-def _error_post(error_type: str | None = None) -> ApiRequest:
+def _error_post(error_type: str | None = None) -> Request:
     headers = {} if error_type is None else {"lambda-runtime-function-error-type": error_type}
-    return ApiRequest("POST", "/2018-06-01/runtime/invocation/x/error", "", headers)
+    return Request("POST", "/2018-06-01/runtime/invocation/x/error", headers)
 
 
 def test_error_report_header_wins_body_kept() -> None:
     body = b'{"errorType":"FromBody","errorMessage":"m","stackTrace":[]}'
-    assert _error_report(_error_post("Custom.Err"), body) == ("Custom.Err", body)
+    assert error_report(_error_post("Custom.Err"), body) == ("Custom.Err", body)
 
 
 def test_error_report_type_from_body() -> None:
     body = b'{"errorType":"OrderNotFound","errorMessage":"no order 7"}'
-    assert _error_report(_error_post(), body) == ("OrderNotFound", body)
+    assert error_report(_error_post(), body) == ("OrderNotFound", body)
 
 
 def test_error_report_json_without_type() -> None:
     body = b'{"errorMessage":"m"}'
-    assert _error_report(_error_post(), body) == ("Runtime.Unknown", body)
+    assert error_report(_error_post(), body) == ("Runtime.Unknown", body)
 
 
 @pytest.mark.parametrize("raw", [b"thread 'main' panicked", b"", b"[1, 2]"])
 def test_error_report_wraps_a_non_object_body(raw: bytes) -> None:
-    error_type, body = _error_report(_error_post(), raw)
+    error_type, body = error_report(_error_post(), raw)
     assert error_type == "Runtime.Unknown"
     assert json.loads(body) == {"errorMessage": raw.decode(), "errorType": "Runtime.Unknown"}
-    error_type, body = _error_report(_error_post("Rust.Panic"), raw)
+    error_type, body = error_report(_error_post("Rust.Panic"), raw)
     assert error_type == "Rust.Panic"
     assert json.loads(body)["errorType"] == "Rust.Panic"
 
@@ -454,6 +451,26 @@ def test_arm64_runs_under_qemu_with_sysroot(tmp_path: Path) -> None:
     assert launch.emulated
 
 
+def test_arm64_prefers_a_multiarch_libc_over_the_cross_sysroot(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Both present: the cross sysroot's ld.so would load the multiarch libc.so.6 listed in
+    # the host's ld.so.cache, a different build: take the multiarch set whole.
+    bootstrap = arm64_elf(tmp_path / "fn" / "bootstrap")
+    interpreter = read_elf(bootstrap).interpreter
+    assert interpreter is not None
+    roots = {name: tmp_path / name for name in ("multiarch", "cross")}
+    for root in roots.values():
+        loader = root / interpreter.lstrip("/")
+        loader.parent.mkdir(parents=True)
+        loader.write_bytes(b"")
+    monkeypatch.setattr(process_mod, "_HOST_ROOT", str(roots["multiarch"]))
+    monkeypatch.setitem(process_mod._SYSROOTS, Arch.ARM64, str(roots["cross"]))
+    qemu = fake_qemu(tmp_path / "bin")
+    launch = plan_launch(bootstrap, environ={"PATH": str(tmp_path / "bin")})
+    assert launch.argv[:3] == (str(qemu), "-L", str(roots["multiarch"]))
+
+
 def test_arm64_without_qemu_on_path(tmp_path: Path) -> None:
     bootstrap = arm64_elf(tmp_path / "bootstrap")
     (tmp_path / "bin").mkdir()
@@ -478,6 +495,7 @@ def test_arm64_without_sysroot_names_the_loader(
 ) -> None:
     # The host may have a real /usr/aarch64-linux-gnu; point the default somewhere empty.
     monkeypatch.setitem(process_mod._SYSROOTS, Arch.ARM64, str(tmp_path / "no-sysroot"))
+    monkeypatch.setattr(process_mod, "_HOST_ROOT", str(tmp_path / "no-multiarch"))
     bootstrap = arm64_elf(tmp_path / "bootstrap")
     interpreter = read_elf(bootstrap).interpreter
     assert interpreter is not None

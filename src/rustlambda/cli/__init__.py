@@ -54,7 +54,8 @@ def cli() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; return the exit code (documented in README, "Exit codes")."""
     try:
-        cli.main(
+        # Not standalone, click returns a command's ``Exit(code)`` rather than raising it.
+        code = cli.main(
             args=list(argv) if argv is not None else sys.argv[1:],
             prog_name="rustlambda",
             standalone_mode=False,
@@ -72,7 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (click.exceptions.Abort, KeyboardInterrupt) as exc:
         _stderr("aborted" if isinstance(exc, click.exceptions.Abort) else "interrupted")
         return 130
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 def _stderr(message: str) -> None:

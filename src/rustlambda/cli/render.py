@@ -4,6 +4,7 @@ commands that run, never for ``--version``."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -193,13 +194,37 @@ class LogPrinter:
 
     def __init__(self, console: Console) -> None:
         self.console = console
+        # Asked once: rich's is_terminal and click.echo cost more per line than the emulator
+        # spends on an invoke (three lines each: START, END, REPORT).
+        self._terminal = console.is_terminal
+        self._stdout = sys.stdout
+        self._flush_pending = False
+
+    def _flush_soon(self) -> None:
+        """Flush once per event-loop turn: an invoke's START, END and REPORT in one write."""
+        import asyncio
+
+        if self._flush_pending:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self._stdout.flush()
+            return
+        self._flush_pending = True
+        loop.call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self._flush_pending = False
+        self._stdout.flush()
 
     def record(self, record: LogRecord) -> None:
         who = record.function
         if record.source.startswith("extension:"):
             who = f"{record.function}/{record.source.split(':', 1)[1]}"
-        if not self.console.is_terminal:  # exact text (rich would expand REPORT's tabs)
-            click.echo(f"[{who}] {record.text}")
+        if not self._terminal:  # exact text (rich would expand REPORT's tabs)
+            self._stdout.write(f"[{who}] {record.text}\n")
+            self._flush_soon()
             return
         style = "dim" if record.source == "platform" else "cyan"
         self.console.print(f"[{style}]\\[{escape(who)}][/] {escape(record.text)}", highlight=False)

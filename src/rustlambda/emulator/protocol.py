@@ -30,8 +30,23 @@ SHUTDOWN_BUDGET = 2.0
 #: At most this many external extensions per function.
 MAX_EXTENSIONS = 10
 
+#: A streamed HTTP answer (lambda_http, lambda_runtime's StreamResponse): a JSON prelude
+#: ``{statusCode, headers, cookies}``, eight NUL bytes, then the body.
+STREAM_CONTENT_TYPE = "application/vnd.awslambda.http-integration-response"
+PRELUDE_END = b"\x00" * 8
+
 RUNTIME_PREFIX = "/2018-06-01/runtime"
 EXTENSION_PREFIX = "/2020-01-01/extension"
+
+# SHUTDOWN's ``shutdownReason``, spelled as Lambda sends it: lower case. AWS's Runtime Interface
+# Emulator (aws-lambda-runtime-interface-emulator, lambda/rapid/shutdown.go renders the reason it
+# is given into model.AgentShutdownEvent) sends "spindown", and extensions written against
+# Lambda compare with lower case ("spindown" / "timeout" / "failure" in the Go extension clients
+# of AWS's samples and of vendors' production extensions). The upper-case SPINDOWN in the
+# lambda-extension crate is only its doc comment: it deserializes the field as a String.
+SPINDOWN = "spindown"
+TIMEOUT = "timeout"
+FAILURE = "failure"
 
 
 def error_body(error_type: str, message: str, *, stack: list[str] | None = None) -> bytes:
@@ -41,9 +56,35 @@ def error_body(error_type: str, message: str, *, stack: list[str] | None = None)
     return json.dumps(body).encode()
 
 
-def service_error(message: str) -> bytes:
-    """The body of an AWS service error (the error code travels in ``x-amzn-ErrorType``)."""
-    return json.dumps({"Type": "User", "message": message}).encode()
+def header_json(text: str) -> str:
+    """JSON text re-serialised to travel in an HTTP header: one line, ASCII only.
+
+    A pretty-printed client context would put newlines in ``Lambda-Runtime-Client-Context``
+    (not a valid header), and a character above U+00FF cannot be sent at all; the Rust runtime
+    also reads the header as visible ASCII. Raises ValueError for text that is not JSON.
+    """
+    return json.dumps(json.loads(text), separators=(",", ":"), ensure_ascii=True)
+
+
+#: Invoke payloads up to this size are checked to be JSON, as Lambda does; a larger one is
+#: passed on unchecked (the check would cost more CPU than the rest of the invoke, and the
+#: function parses it anyway). Lambda's own limit for asynchronous invokes is 1 MB too.
+JSON_CHECK_LIMIT = 1024 * 1024
+
+
+def json_problem(payload: bytes) -> str | None:
+    """Why ``payload`` is not JSON (Lambda refuses such an Invoke), or None (empty is fine)."""
+    if not payload or payload.isspace():
+        return None
+    try:
+        # Decoding first: json.loads(bytes) detects the encoding and decodes with
+        # "surrogatepass", which takes twice as long on large payloads.
+        json.loads(payload.decode())
+    except UnicodeDecodeError as exc:
+        return f"not UTF-8: {exc}"
+    except ValueError as exc:
+        return str(exc)
+    return None
 
 
 def new_request_id() -> str:
