@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ...options import CompilerSettings, OutputFormat
+from ...options import ColorWhen, CompilerSettings, OutputFormat
 from ...targets import Arch, Runtime, Target
 from ..convert import (
     ArchSwitch,
     Bool,
     Choice,
     CompilerType,
+    EnvFile,
     EnvTable,
+    EnvVars,
     Int,
     PathType,
     RuntimeType,
@@ -21,7 +23,7 @@ from ..convert import (
     Targets,
     Text,
 )
-from ..model import Combine, Flag, Scope, Section, Setting
+from ..model import Combine, Command, Flag, Scope, Section, Setting
 from ._common import BUILDING, EVERYWHERE, switch
 
 _B = Section.BUILD
@@ -103,7 +105,9 @@ COMPILER: Setting[CompilerSettings] = Setting(
     "extra_args",
     keys=("compiler",),
     env_var="CARGO_LAMBDA_COMPILER",
-    flags=(Flag(("--compiler",), "zig (default), cargo or cross. Env: CARGO_LAMBDA_COMPILER."),),
+    flags=(
+        Flag(("-c", "--compiler"), "zig (default), cargo or cross. Env: CARGO_LAMBDA_COMPILER."),
+    ),
     commands=BUILDING,
     scope=Scope.BUILD_WIDE,
 )
@@ -171,7 +175,7 @@ INCLUDE: Setting[tuple[str, ...]] = Setting(
     (),
     "files and folders for the zip (PATH or DEST:SRC)",
     keys=("include",),
-    flags=(Flag(("--include",), "Extra file for the zip (repeatable).", repeat=True),),
+    flags=(Flag(("-i", "--include"), "Extra file for the zip (repeatable).", repeat=True),),
     commands=EVERYWHERE,
 )
 DISABLE_OPTIMIZATIONS: Setting[bool] = Setting(
@@ -271,7 +275,7 @@ WORKSPACE: Setting[bool] = Setting(
     Bool(),
     False,
     "build every binary of the workspace",
-    flags=(switch("--workspace", help="Build every binary of the workspace."),),
+    flags=(switch("--workspace", "--all", help="Build every binary of the workspace."),),
     commands=BUILDING,
     scope=Scope.INPUT,
 )
@@ -285,15 +289,52 @@ EXAMPLES: Setting[tuple[str, ...]] = Setting(
     commands=BUILDING,
     scope=Scope.INPUT,
 )
+EXCLUDE: Setting[tuple[str, ...]] = Setting(
+    "exclude",
+    _B,
+    Strings(Split.PATHS),
+    (),
+    "leave these packages out of --workspace",
+    flags=(
+        Flag(("--exclude",), "Leave this package out of --workspace (repeatable).", repeat=True),
+    ),
+    commands=BUILDING,
+    scope=Scope.INPUT,
+    only_on=(Command.BUILD,),
+)
+ALL_BINS: Setting[bool] = Setting(
+    "all_bins",
+    _B,
+    Bool(),
+    False,
+    "build every binary of the selected packages",
+    flags=(switch("--bins", help="Build every binary of the selected packages."),),
+    commands=BUILDING,
+    scope=Scope.INPUT,
+    only_on=(Command.BUILD,),
+)
+ALL_EXAMPLES: Setting[bool] = Setting(
+    "all_examples",
+    _B,
+    Bool(),
+    False,
+    "build every example of the selected packages",
+    flags=(switch("--examples", help="Build every example of the selected packages."),),
+    commands=BUILDING,
+    scope=Scope.INPUT,
+    only_on=(Command.BUILD,),
+)
+# cargo's own options, passed on as cargo takes them (cargo-lambda's keys)
 TARGET_DIR: Setting[Path | None] = Setting(
     "target_dir",
     _B,
     PathType(),
     None,
-    "cargo's target directory",
+    "cargo's target directory (relative to the working directory)",
+    keys=("target_dir",),
     flags=(Flag(("--target-dir",), "Cargo's target directory."),),
-    commands=BUILDING,
-    scope=Scope.INPUT,
+    commands=EVERYWHERE,
+    scope=Scope.BUILD_WIDE,
 )
 LOCKED: Setting[bool] = Setting(
     "locked",
@@ -301,9 +342,11 @@ LOCKED: Setting[bool] = Setting(
     Bool(),
     False,
     "cargo --locked",
-    flags=(switch("--locked"),),
+    keys=("locked",),
+    flags=(switch("--locked", help="Assert that Cargo.lock will remain unchanged."),),
     commands=BUILDING,
     scope=Scope.BUILD_WIDE,
+    cargo="--locked",
 )
 OFFLINE: Setting[bool] = Setting(
     "offline",
@@ -311,9 +354,11 @@ OFFLINE: Setting[bool] = Setting(
     Bool(),
     False,
     "cargo --offline",
-    flags=(switch("--offline"),),
+    keys=("offline",),
+    flags=(switch("--offline", help="Run cargo without accessing the network."),),
     commands=BUILDING,
     scope=Scope.BUILD_WIDE,
+    cargo="--offline",
 )
 FROZEN: Setting[bool] = Setting(
     "frozen",
@@ -321,17 +366,213 @@ FROZEN: Setting[bool] = Setting(
     Bool(),
     False,
     "cargo --frozen",
-    flags=(switch("--frozen"),),
+    keys=("frozen",),
+    flags=(switch("--frozen", help="Both --locked and --offline."),),
     commands=BUILDING,
     scope=Scope.BUILD_WIDE,
+    cargo="--frozen",
 )
 JOBS: Setting[int | None] = Setting(
     "jobs",
     _B,
-    Int(),
+    Int(1, None),
     None,
     "cargo --jobs",
-    flags=(Flag(("-j", "--jobs")),),
+    keys=("jobs",),
+    flags=(Flag(("-j", "--jobs"), "Number of parallel cargo jobs."),),
+    commands=BUILDING,
+    scope=Scope.BUILD_WIDE,
+    cargo="--jobs",
+)
+KEEP_GOING: Setting[bool] = Setting(
+    "keep_going",
+    _B,
+    Bool(),
+    False,
+    "cargo --keep-going",
+    keys=("keep_going",),
+    flags=(switch("--keep-going", help="Don't stop cargo at the first crate that fails."),),
+    commands=BUILDING,
+    scope=Scope.BUILD_WIDE,
+    cargo="--keep-going",
+)
+TIMINGS: Setting[bool] = Setting(
+    "timings",
+    _B,
+    Bool(),
+    False,
+    "cargo --timings (a report in target/cargo-timings)",
+    keys=("timings",),
+    flags=(switch("--timings", help="Cargo's build timing report (target/cargo-timings)."),),
+    commands=BUILDING,
+    scope=Scope.BUILD_WIDE,
+    cargo="--timings",
+)
+CONFIG: Setting[tuple[str, ...] | None] = Setting(
+    "config",
+    _B,
+    Strings(Split.WHOLE),
+    None,
+    "cargo --config KEY=VALUE|PATH, each",
+    keys=("config",),
+    flags=(Flag(("--config",), "Cargo --config KEY=VALUE or PATH (repeatable).", repeat=True),),
+    commands=BUILDING,
+    scope=Scope.BUILD_WIDE,
+    cargo="--config",
+)
+UNSTABLE_FLAGS: Setting[tuple[str, ...] | None] = Setting(
+    "unstable_flags",
+    _B,
+    Strings(Split.WHOLE),
+    None,
+    "cargo -Z FLAG, each (a nightly cargo)",
+    keys=("unstable_flags",),
+    flags=(Flag(("-Z",), "Cargo's unstable (nightly-only) -Z flag (repeatable).", repeat=True),),
+    commands=BUILDING,
+    scope=Scope.BUILD_WIDE,
+    cargo="-Z",
+)
+MESSAGE_FORMAT: Setting[tuple[str, ...] | None] = Setting(
+    "message_format",
+    _B,
+    Strings(),
+    None,
+    "cargo --message-format (json: cargo's JSON messages on stdout)",
+    keys=("message_format",),
+    flags=(
+        Flag(
+            ("--message-format",),
+            "Cargo's message format (json...: its JSON messages go to stdout).",
+            repeat=True,
+        ),
+    ),
+    commands=BUILDING,
+    scope=Scope.BUILD_WIDE,
+    cargo="--message-format",
+)
+COLOR: Setting[ColorWhen | None] = Setting(
+    "color",
+    _B,
+    Choice(ColorWhen),
+    None,
+    "cargo --color (and rustlambda's own output)",
+    keys=("color",),
+    flags=(Flag(("--color",), "Coloring: auto, always, never (cargo's and rustlambda's)."),),
+    commands=BUILDING,
+    scope=Scope.BUILD_WIDE,
+    cargo="--color",
+)
+IGNORE_RUST_VERSION: Setting[bool] = Setting(
+    "ignore_rust_version",
+    _B,
+    Bool(),
+    False,
+    "cargo --ignore-rust-version",
+    keys=("ignore_rust_version",),
+    flags=(switch("--ignore-rust-version", help="Ignore packages' rust-version."),),
+    commands=BUILDING,
+    scope=Scope.BUILD_WIDE,
+    cargo="--ignore-rust-version",
+)
+FUTURE_INCOMPAT_REPORT: Setting[bool] = Setting(
+    "future_incompat_report",
+    _B,
+    Bool(),
+    False,
+    "cargo --future-incompat-report",
+    keys=("future_incompat_report",),
+    flags=(switch("--future-incompat-report", help="Cargo's future-incompatibility report."),),
+    commands=BUILDING,
+    scope=Scope.BUILD_WIDE,
+    cargo="--future-incompat-report",
+)
+ARTIFACT_DIR: Setting[Path | None] = Setting(
+    "artifact_dir",
+    _B,
+    PathType(),
+    None,
+    "cargo --artifact-dir (unstable: a nightly cargo)",
+    keys=("artifact_dir",),
+    flags=(Flag(("--artifact-dir",), "Cargo's --artifact-dir (unstable)."),),
+    commands=BUILDING,
+    scope=Scope.BUILD_WIDE,
+    cargo="--artifact-dir",
+)
+QUIET: Setting[bool] = Setting(
+    "quiet",
+    _B,
+    Bool(),
+    False,
+    "cargo --quiet (and rustlambda prints only errors and the result)",
+    keys=("quiet",),
+    flags=(switch("-q", "--quiet", help="Print only errors and the result (cargo --quiet)."),),
+    commands=BUILDING,
+    scope=Scope.BUILD_WIDE,
+    cargo="--quiet",
+)
+VERBOSE: Setting[int | None] = Setting(
+    "verbose",
+    _B,
+    Int(0, 3),
+    None,
+    "cargo -v count (the command line's -vv gives one)",
+    keys=("verbose",),
+    commands=BUILDING,
+    scope=Scope.BUILD_WIDE,
+    cargo="-v",
+)
+# cargo's environment (cargo-lambda's build env_var/env_file), and the cargo compiler's
+# subcommand and arguments from the environment
+BUILD_ENV_VARS: Setting[dict[str, str]] = Setting(
+    "env_vars",
+    _B,
+    EnvVars(),
+    {},
+    "variables for cargo's environment (KEY=VALUE), over env's and env_file's",
+    keys=("env_var", "env_vars", "env"),
+    flags=(
+        Flag(
+            ("--env-var", "--env-vars"),
+            "KEY=VALUE for cargo's environment (repeatable, or KEY=VALUE,OTHER=VALUE).",
+            repeat=True,
+        ),
+    ),
+    commands=BUILDING,
+    scope=Scope.BUILD_WIDE,
+    merge=True,
+    combine=Combine.MERGE,
+    only_on=(Command.BUILD,),
+)
+BUILD_ENV_FILE: Setting[dict[str, str]] = Setting(
+    "env_file",
+    _B,
+    EnvFile(),
+    {},
+    "file of KEY=VALUE lines for cargo's environment, relative to its Cargo.toml",
+    keys=("env_file",),
+    flags=(Flag(("--env-file",), "File of KEY=VALUE lines for cargo's environment."),),
+    commands=BUILDING,
+    scope=Scope.BUILD_WIDE,
+    merge=True,
+    only_on=(Command.BUILD,),
+)
+COMPILER_SUBCOMMAND: Setting[tuple[str, ...] | None] = Setting(
+    "compiler_subcommand",
+    _B,
+    Strings(Split.ARGUMENTS),
+    None,
+    "the cargo compiler's subcommand (over compiler.subcommand)",
+    env_var="CARGO_LAMBDA_COMPILER_SUBCOMMAND",
+    commands=BUILDING,
+    scope=Scope.BUILD_WIDE,
+)
+COMPILER_EXTRA_ARGS: Setting[tuple[str, ...] | None] = Setting(
+    "compiler_extra_args",
+    _B,
+    Strings(Split.ARGUMENTS),
+    None,
+    "the cargo compiler's extra arguments (over compiler.extra_args)",
+    env_var="CARGO_LAMBDA_COMPILER_EXTRA_ARGS",
     commands=BUILDING,
     scope=Scope.BUILD_WIDE,
 )
