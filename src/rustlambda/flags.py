@@ -132,6 +132,19 @@ def _refused(command: Command) -> list[Callable[[F], F]]:
     ]
 
 
+def refusal_options(command: Command) -> Callable[[F], F]:
+    """A decorator adding ``command``'s refused flags to a click command (call `refuse` on its
+    parameters first thing)."""
+
+    def decorate(function: F) -> F:
+        wrapped: Any = function
+        for decorator in reversed(_refused(command)):
+            wrapped = decorator(wrapped)
+        return wrapped  # type: ignore[no-any-return]
+
+    return decorate
+
+
 def refuse(command: Command, params: dict[str, Any]) -> None:
     """Pop ``command``'s refused flags from ``params``; raise the first one given."""
     given = [r for r in t.refusals(command) if params.pop(_refusal_dest(r), None)]
