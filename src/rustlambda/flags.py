@@ -296,6 +296,16 @@ deploy_flags = _decorate(
 )
 
 
+def _sources(params: dict[str, Any]) -> dict[str, object]:
+    return _values(rows_for(Command.SYSTEM, (Section.LAMBDA,)), params)
+
+
+#: ``rustlambda system``'s flags that choose the global configuration (``--global``,
+#: ``--context``, ``--admerge``); ``flags``: those rows' values by field name.
+_NO_EXTRA: list[Callable[[Any], Any]] = []
+system_flags = _decorate(Command.SYSTEM, (Section.LAMBDA,), _NO_EXTRA, _sources)
+
+
 @functools.cache
 def _build_parser() -> click.Command:
     """A ``build`` command that returns its flags (made on first use: the CDK's)."""

@@ -26,6 +26,7 @@ COMMANDS: Mapping[str, str] = {
     "invoke": "rustlambda.cli.invoke:invoke_command",
     "deploy": "rustlambda.cli.deploy:deploy_command",
     "verify": "rustlambda.cli.verify:verify_command",
+    "system": "rustlambda.cli.system:system_command",
 }
 
 

@@ -113,6 +113,13 @@ REFUSALS: tuple[Refusal, ...] = (
         keys=("args",),
         section=Section.WATCH,
     ),
+    Refusal(
+        ("--setup", "--install-zig"),
+        "zig comes with rustlambda (the ziglang package it depends on): there is nothing to set up",
+        "pip install rustlambda (or pip install ziglang) brings zig; rustlambda system shows "
+        "which zig a build uses",
+        (Command.SYSTEM,),
+    ),
     *(
         Refusal(
             (f"--tls-{part}",),
