@@ -153,10 +153,28 @@ def refuse(command: Command, params: dict[str, Any]) -> None:
         raise ConfigError(f"{refusal.name} is not supported: {refusal.reason}", refusal.alternative)
 
 
+#: Where the CLI's group keeps the options given before the command (cargo-lambda's global
+#: ``--global``, ``--context``, ``--admerge``, ``--color``, ``-v``).
+ROOT_OPTIONS = "rustlambda.root_options"
+
+
+def _root_options() -> dict[str, Any]:
+    ctx = click.get_current_context(silent=True)
+    found: dict[str, Any] = ctx.meta.get(ROOT_OPTIONS, {}) if ctx is not None else {}
+    return found
+
+
 def _values(rows: Sequence[AnySetting], params: dict[str, Any]) -> dict[str, object]:
     """Pop ``rows``' parameters; return each row's typed value (rows given on the command
-    line only)."""
+    line only: after the command, else before it for the global options)."""
     base = Path.cwd()
+    root = _root_options()
+    for row in rows:
+        if row.name in root and all(
+            params.get(_dest(row, i)) in (None, False, ()) for i in range(len(row.flags))
+        ):
+            flag = row.flags[0]
+            params[_dest(row, 0)] = True if flag.switch else root[row.name]
     values: dict[str, object] = {}
     for row in rows:
         given: list[tuple[Flag, object]] = []
@@ -231,7 +249,7 @@ _DEPLOY_SECTIONS = (Section.LAMBDA, Section.DEPLOY)
 def _build_options(command: Command, params: dict[str, Any]) -> BuildFlags:
     from .options import BuildOptions
 
-    verbose = int(params.pop("verbose"))
+    verbose = int(params.pop("verbose")) + int(_root_options().get("verbose", 0))
     values = _values(rows_for(command, _BUILD_SECTIONS), params)
     cargo_args = tuple(params.pop("cargo_args"))
     options = BuildOptions(
