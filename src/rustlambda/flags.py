@@ -239,6 +239,7 @@ _OUTPUT = [
         "-v", "--verbose", "verbose", count=True, help="Stream cargo's output (-vv: cargo -v)."
     ),
 ]
+_WHEN = ["auto", "always", "never"]
 _CARGO_ARGS = click.argument("cargo_args", nargs=-1, type=click.UNPROCESSED)
 #: The sections whose rows fill `BuildOptions` (``[*.metadata.lambda]``'s own rows included:
 #: ``--global``, ``--context``, ``--admerge``) and `DeployOptions`.
@@ -282,6 +283,7 @@ def _deploy(params: dict[str, Any]) -> DeployFlags:
 
     values = _values(rows_for(Command.DEPLOY, _DEPLOY_SECTIONS), params)
     as_json, output_format = bool(params.pop("as_json")), str(params.pop("output_format"))
+    params.pop("deploy_verbose"), params.pop("deploy_color")
     options = DeployOptions(**values)  # type: ignore[arg-type]
     return DeployFlags(
         options, as_json or output_format.lower() == "json", bool(params.pop("quiet"))
@@ -309,6 +311,9 @@ deploy_flags = _decorate(
         ),
         click.option("--json", "as_json", is_flag=True, help="Same as --output-format json."),
         click.option("-q", "--quiet", "quiet", is_flag=True, help="No progress messages."),
+        # cargo-lambda's global options: accepted, nothing to change in deploy's output
+        click.option("-v", "--verbose", "deploy_verbose", count=True, hidden=True),
+        click.option("--color", "deploy_color", type=click.Choice(_WHEN), hidden=True),
     ],
     _deploy,
 )

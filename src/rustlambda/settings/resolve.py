@@ -44,7 +44,7 @@ from .model import (
     Source,
     SourceKind,
 )
-from .table import refused_keys, rows
+from .table import coming_keys, refused_keys, rows
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -228,12 +228,17 @@ def read_table(node: Mapping[str, Any], section: Section, where: str, base: Path
     if section is Section.LAMBDA:
         known += STRUCTURE_KEYS
     refused = refused_keys(section)
+    coming = coming_keys(section)
     for key, raw in flat.items():
         row = index.get(key)
         ctx = Context(f"{where}: {key}", base, key)
         if key in refused:
             reason, alternative = refused[key]
             read.errors.append(ConfigError(f"{ctx.where}: {reason}", alternative))
+        elif key in coming:
+            read.warnings.append(
+                f"{key} in {where} is not supported yet (coming: {coming[key]}); it is ignored"
+            )
         elif row is None:
             if key not in known:
                 hint = did_you_mean(key, [k for k in known if "." not in k or "." in key])

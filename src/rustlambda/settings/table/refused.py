@@ -8,6 +8,8 @@ option"; a refused key is an error wherever it is written (Cargo.toml metadata,
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ..model import Command, Refusal, Section
 
 _BUILDING = (Command.BUILD, Command.WATCH)
@@ -71,14 +73,17 @@ REFUSALS: tuple[Refusal, ...] = (
         keys=("all_targets",),
         section=Section.BUILD,
     ),
-    Refusal(
-        ("--unit-graph",),
-        "--unit-graph makes cargo print its build graph instead of building, so there would "
-        "be no bootstrap to package",
-        "run `cargo build --unit-graph -Z unstable-options` yourself",
-        _BUILDING,
-        keys=("unit_graph",),
-        section=Section.BUILD,
+    *(
+        Refusal(
+            ("--unit-graph",),
+            "--unit-graph makes cargo print its build graph instead of building, so there would "
+            "be no bootstrap to package",
+            "run `cargo build --unit-graph -Z unstable-options` yourself",
+            _BUILDING if section is Section.BUILD else (),
+            keys=("unit_graph",),
+            section=section,
+        )
+        for section in (Section.BUILD, Section.WATCH)
     ),
     Refusal(
         ("--print-traces",),
@@ -193,6 +198,52 @@ REFUSALS += tuple(
     )
     for key in _WATCH_CARGO_KEYS
 )
+
+
+REFUSALS += (
+    Refusal(
+        (),
+        "rustlambda deploy takes the binary to deploy from the command line only",
+        "pass --binary-name on the command line (or name the function: rustlambda deploy NAME)",
+        keys=("binary_name",),
+        section=Section.DEPLOY,
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Coming:
+    """A cargo-lambda flag or key whose feature is being built (README's parity table says
+    where); until then the flag is unknown and the key is ignored with a warning saying so."""
+
+    decls: tuple[str, ...]
+    keys: tuple[str, ...]
+    section: Section
+    commands: tuple[Command, ...]
+    where: str
+
+
+COMING: tuple[Coming, ...] = (
+    Coming(
+        ("--only-lambda-apis",),
+        ("only_lambda_apis",),
+        Section.WATCH,
+        (Command.WATCH,),
+        "emulator branch: serve only the Runtime APIs, for a function you start yourself",
+    ),
+    Coming(
+        ("--disable-cors",),
+        ("disable_cors",),
+        Section.WATCH,
+        (Command.WATCH,),
+        "emulator branch: the function-URL front (it sends no CORS headers)",
+    ),
+)
+
+
+def coming_keys(section: Section) -> dict[str, str]:
+    """``key`` → where its feature is coming from, for ``section``'s tables."""
+    return {key: c.where for c in COMING if c.section is section for key in c.keys}
 
 
 def refused_keys(section: Section) -> dict[str, tuple[str, str]]:

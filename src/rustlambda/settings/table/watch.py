@@ -67,10 +67,10 @@ WATCH_TIMEOUT: Setting[float] = Setting(
     Seconds(),
     30.0,
     "seconds an invocation may run",
-    keys=("timeout",),
+    keys=("timeout", "invoke_timeout"),
     flags=(
         Flag(
-            ("--timeout",),
+            ("--timeout", "--invoke-timeout"),
             "Seconds an invocation may run before its instance is killed [default: 30].",
         ),
     ),
