@@ -28,8 +28,9 @@ from .layout import ArtifactKind
 from .options import BuildOptions, OutputFormat
 from .reporting import LoggingReporter, Reporter
 from .settings import table as t
+from .settings.metadata import Metadata
 from .settings.model import Scope, Section
-from .settings.resolve import Metadata, options_layer, served_chain
+from .settings.resolve import options_layer, served_chain
 from .targets import Arch, host_arch
 
 

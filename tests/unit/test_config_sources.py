@@ -15,8 +15,9 @@ from rustlambda.options import BuildOptions, Compiler, CompilerSettings, OutputF
 from rustlambda.project import Workspace
 from rustlambda.settings import table as t
 from rustlambda.settings.cargolambda import GlobalConfig, env_value, select
+from rustlambda.settings.metadata import Metadata
 from rustlambda.settings.model import Level, Section, SourceKind
-from rustlambda.settings.resolve import Chain, Metadata
+from rustlambda.settings.resolve import Chain
 from rustlambda.targets import Arch, Target
 
 from .fakes import write_workspace

@@ -179,13 +179,8 @@ def plan_build(options: BuildOptions, *, runner: CommandRunner | None = None) ->
         *options.cargo_args,
     ]
     notes = list(settings.warnings) + list(invocation.notes) + list(overrides.notes)
-    build_env = {
-        **environ,
-        **_function_env(settings, notes),
-        **settings.build_env,
-        **invocation.env,
-        **overrides.env,
-    }
+    build_env = {**environ, **_function_env(settings, notes), **settings.build_env}
+    build_env.update({**invocation.env, **overrides.env})
     lambda_dir = (
         (cwd / settings.lambda_dir).resolve()
         if settings.lambda_dir

@@ -18,10 +18,10 @@ from ..options import BuildOptions, Compiler, CompilerSettings, OutputFormat
 from ..project import BinTarget, Workspace
 from ..settings import table as t
 from ..settings.cargolambda import GlobalConfig, select
+from ..settings.metadata import Metadata
 from ..settings.model import Scope, Section, Setting
 from ..settings.resolve import (
     Chain,
-    Metadata,
     agree,
     environment_layers,
     options_layer,

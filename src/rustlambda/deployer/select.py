@@ -15,7 +15,7 @@ from ..options import BuildOptions
 from ..project import BinKind, BinTarget, Workspace, load_workspace, locate_manifest
 from ..settings import table as t
 from ..settings.cargolambda import GlobalConfig
-from ..settings.resolve import Metadata, raise_collected
+from ..settings.metadata import Metadata, raise_collected
 from ..targets import default_target
 from ..toolchain import find_toolchain
 from ..util.cmd import CommandRunner

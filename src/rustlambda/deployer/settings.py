@@ -22,8 +22,9 @@ from ..errors import ConfigError
 from ..options import TracingMode, UrlAuth
 from ..project import BinTarget, Workspace
 from ..settings import table as t
+from ..settings.metadata import ConfigSources, Metadata
 from ..settings.model import Scope, Section
-from ..settings.resolve import Chain, ConfigSources, Metadata, options_layer
+from ..settings.resolve import Chain, options_layer
 from ..targets import Arch, Runtime
 
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")

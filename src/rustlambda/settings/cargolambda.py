@@ -20,8 +20,9 @@ from ..errors import ConfigError, RustLambdaError
 from ..util.suggest import did_you_mean
 from . import table as t
 from .convert import Bool, Int, Seconds
+from .metadata import TableRead, read_table
 from .model import AnySetting, Level, Section, Source, SourceKind
-from .resolve import Layer, TableRead, input_value, read_table
+from .resolve import Layer, input_value
 
 FILE_NAME = "CargoLambda.toml"
 ENV_PREFIX = "CARGO_LAMBDA_"

@@ -16,8 +16,9 @@ from ..errors import RustLambdaError
 from ..options import BuildOptions, CompilerSettings
 from ..project import BinTarget, Workspace, load_workspace, locate_manifest
 from ..settings import table as t
+from ..settings.metadata import Metadata
 from ..settings.model import AnySetting, Scope, Section
-from ..settings.resolve import Chain, Metadata
+from ..settings.resolve import Chain
 from ..toolchain import find_toolchain
 from . import Probe, SettingsReport, SettingValue, SystemOptions
 
