@@ -107,6 +107,8 @@ REFUSALS: tuple[Refusal, ...] = (
         "rustlambda's local Lambda has no custom HTTP routes",
         "invoke each function by name (rustlambda invoke NAME, or the Invoke API "
         "/2015-03-31/functions/NAME/invocations)",
+        (Command.WATCH,),
+        takes_value=True,
         keys=("router",),
         section=Section.WATCH,
     ),
