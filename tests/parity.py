@@ -204,7 +204,7 @@ NOTES = {
     ("watch", "--env-var"): "the functions' environment",
     ("watch", "--concurrency"): "instances per function",
     ("watch", "--verbose"): "-v streams cargo's output",
-    ("invoke", "--invoke-address"): "default 127.0.0.1 (the emulator also answers on ::1)",
+    ("invoke", "--invoke-address"): "default 127.0.0.1 (cargo-lambda: ::1)",
     ("invoke", "-A"): "JSON: the payload (--data-ascii); anything else: the address",
     ("invoke", "--data-ascii"): "without any data flag the payload is {}",
     ("invoke", "--remote"): "lambda:InvokeFunction through boto3, with deploy's credentials",
