@@ -24,21 +24,40 @@ if TYPE_CHECKING:
     from ..verify import VerifyReport
 
 
-def stderr() -> Console:
-    return Console(stderr=True, soft_wrap=True)
+def stderr(color: str | None = None) -> Console:
+    return Console(stderr=True, soft_wrap=True, **_color(color))
 
 
-def stdout() -> Console:
-    return Console(soft_wrap=True)
+def stdout(color: str | None = None) -> Console:
+    return Console(soft_wrap=True, **_color(color))
+
+
+def _color(color: str | None) -> dict[str, Any]:
+    """``--color always|never|auto`` as rich's console options (auto: rich decides)."""
+    if color == "always":
+        return {"force_terminal": True}
+    if color == "never":
+        return {"no_color": True}
+    return {}
+
+
+#: How a JSON message of cargo (``--message-format json``) starts.
+CARGO_MESSAGE = '{"reason":'
 
 
 class ConsoleReporter:
-    """Renders library events: a live status line on a TTY, nothing on a pipe unless verbose."""
+    """Renders library events: a live status line on a TTY, nothing on a pipe unless verbose.
+    With ``cargo_messages``, cargo's JSON messages (``--message-format json``) go to stdout as
+    cargo prints them, and `saw_cargo_messages` says whether any did."""
 
-    def __init__(self, console: Console, *, verbose: bool, quiet: bool) -> None:
+    def __init__(
+        self, console: Console, *, verbose: bool, quiet: bool, cargo_messages: bool = False
+    ) -> None:
         self.console = console
         self.verbose = verbose
         self.quiet = quiet
+        self.cargo_messages = cargo_messages
+        self.saw_cargo_messages = False
         self.status: Any = None
 
     def info(self, message: str) -> None:
@@ -53,6 +72,10 @@ class ConsoleReporter:
             self.console.print(f"[dim]running: {escape(' '.join(argv))}[/]", highlight=False)
 
     def output(self, line: str) -> None:
+        if self.cargo_messages and line.startswith(CARGO_MESSAGE):
+            self.saw_cargo_messages = True
+            click.echo(line)
+            return
         if self.verbose:
             self.console.print(line, markup=False, highlight=False)
         elif self.status is not None and line.strip():
@@ -74,7 +97,7 @@ def build_result(out: Console, result: BuildResult) -> None:
     if not out.is_terminal:
         for a in result.artifacts:
             size, path = (a.zip.size, a.zip.path) if a.zip else (a.size, a.path)
-            click.echo(f"{a.function}\t{a.arch.value}\t{size}\t{path}")
+            click.echo(f"{a.function}\t{a.arch.value}\t{size}\t{path}", err=out.stderr)
         return
     from rich.table import Table  # only a terminal needs it
 

@@ -3,7 +3,8 @@
 
 Layers, first wins: the caller's options, ``[package.metadata.lambda.bin.<bin>.deploy]``,
 ``[package.metadata.lambda.deploy]``, ``[workspace.metadata.lambda.bin.<bin>.deploy]``,
-``[workspace.metadata.lambda.deploy]``, then the defaults (the rows of
+``[workspace.metadata.lambda.deploy]``, ``CargoLambda.toml``'s ``[<context>.deploy]`` and
+``[deploy]``, ``CARGO_LAMBDA_DEPLOY.<KEY>`` variables, then the defaults (the rows of
 `rustlambda.settings.table`). Environment variables merge instead: ``[*.metadata.lambda.env]``
 (the function's own env, as for build), then every layer's ``env_file`` and ``env_var`` from the
 lowest layer up.
@@ -21,8 +22,9 @@ from ..errors import ConfigError
 from ..options import TracingMode, UrlAuth
 from ..project import BinTarget, Workspace
 from ..settings import table as t
+from ..settings.metadata import ConfigSources, Metadata
 from ..settings.model import Scope, Section
-from ..settings.resolve import Chain, Metadata, options_layer
+from ..settings.resolve import Chain, options_layer
 from ..targets import Arch, Runtime
 
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -42,6 +44,10 @@ class DeployOptions:
     all: bool = False
     manifest_path: Path | None = None
     cwd: Path | None = None
+    #: cargo-lambda's global configuration: ``--global``, ``--context``, ``--admerge``.
+    global_config: Path | None = None
+    context: str | None = None
+    admerge: bool | None = None
     lambda_dir: Path | None = None
     binary_name: str | None = None
     #: A bootstrap, extension executable or zip to deploy instead of the lambda dir's.
@@ -143,11 +149,14 @@ def function_chain(
     cwd: Path,
     metadata: Metadata | None,
     binary: BinTarget | None,
+    sources: ConfigSources | None = None,
 ) -> Chain:
-    """The caller's options, then the binary's metadata layers (see the module docstring)."""
+    """The caller's options, then the binary's metadata layers (see the module docstring),
+    then the global configuration's (``sources``, without a workspace: metadata's own)."""
     top = [options_layer(options, ROWS, cwd)]
     if metadata is None:
-        return Chain(tuple(top))
+        bottom = sources.layers(Section.DEPLOY) if sources is not None else ()
+        return Chain((*top, *bottom), sources is not None and sources.admerge)
     workspace: Workspace = metadata.workspace
     package = workspace.package(binary.package) if binary is not None else None
     name = binary.name if binary is not None else None

@@ -67,10 +67,10 @@ WATCH_TIMEOUT: Setting[float] = Setting(
     Seconds(),
     30.0,
     "seconds an invocation may run",
-    keys=("timeout",),
+    keys=("timeout", "invoke_timeout"),
     flags=(
         Flag(
-            ("--timeout",),
+            ("--timeout", "--invoke-timeout"),
             "Seconds an invocation may run before its instance is killed [default: 30].",
         ),
     ),
@@ -96,7 +96,7 @@ WATCH_ENV_VARS: Setting[dict[str, str]] = Setting(
     EnvVars(),
     {},
     "function environment (KEY=VALUE), over env_file's",
-    keys=("env_var",),
+    keys=("env_var", "env_vars", "env"),
     flags=(
         Flag(
             ("--env-var", "--env-vars"),
