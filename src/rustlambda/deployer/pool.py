@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Hashable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar, runtime_checkable
 
@@ -65,7 +65,8 @@ def run_all(
 ) -> list[T | None]:
     """Run ``tasks`` with at most ``parallel`` at a time; each result in the tasks' order
     (None: never started). ``finished(index, result)`` is called on this thread as each task
-    ends. After a result ``stop`` says yes to, no further task starts (those running finish).
+    ends. Once a result ``stop`` says yes to has come, no further task starts (those running
+    finish).
 
     A task that raises is a defect, not a planned failure: no further task starts, those
     running finish, then its exception is raised. So is an interrupt (Ctrl-C) of the wait.
@@ -73,35 +74,48 @@ def run_all(
     results: list[T | None] = [None] * len(tasks)
     if not tasks:
         return results
+    stopping = threading.Event()
+
+    def guarded(task: Callable[[], T]) -> T | _NotStarted:
+        # decided in the worker, before it starts the task: no window for one more to start
+        if stopping.is_set():
+            return _SKIPPED
+        try:
+            result = task()
+        except BaseException:
+            stopping.set()
+            raise
+        if stop(result):
+            stopping.set()
+        return result
+
     crashed: BaseException | None = None
     workers = max(1, min(parallel, len(tasks)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="rustlambda-deploy") as pool:
-        futures = {pool.submit(task): index for index, task in enumerate(tasks)}
+        futures = {pool.submit(guarded, task): index for index, task in enumerate(tasks)}
         try:
             for future in as_completed(futures):
-                if future.cancelled():
-                    continue
                 error = future.exception()
                 if error is not None:
                     crashed = crashed or error
-                    _cancel(futures)
                     continue
                 result = future.result()
-                results[futures[future]] = result
-                finished(futures[future], result)
-                if stop(result):
-                    _cancel(futures)
+                if not isinstance(result, _NotStarted):
+                    results[futures[future]] = result
+                    finished(futures[future], result)
         except BaseException:
-            _cancel(futures)  # then the pool's exit waits for the running ones
+            stopping.set()  # then the pool's exit waits for the running ones
             raise
     if crashed is not None:
         raise crashed
     return results
 
 
-def _cancel(futures: dict[Future[T], int]) -> None:
-    for future in futures:
-        future.cancel()  # only those not started yet
+class _NotStarted:
+    """What a task the pool did not start returns."""
+
+
+_SKIPPED = _NotStarted()
 
 
 class Once(Generic[K, V]):

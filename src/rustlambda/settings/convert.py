@@ -63,6 +63,8 @@ class Int:
         return f"whole number from {self.lo} to {self.hi}"
 
     def __call__(self, value: object, ctx: Context) -> int:
+        if ctx.text and isinstance(value, str) and value.strip().isdigit():
+            value = int(value.strip())
         in_range = isinstance(value, int) and not isinstance(value, bool)
         if in_range and self.lo is not None and value < self.lo:  # type: ignore[operator]
             in_range = False

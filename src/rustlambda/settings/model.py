@@ -111,6 +111,8 @@ class Context:
     where: str  # "[package.metadata.lambda.deploy] of api: memory", "--memory", ...
     base: Path  # relative paths are relative to this (the Cargo.toml's folder, or the cwd)
     key: str = ""  # the key or flag as the user wrote it
+    #: The raw value is text whatever the type (an environment variable): numbers are parsed.
+    text: bool = False
 
 
 @dataclass(frozen=True)

@@ -143,7 +143,7 @@ def environment_layers(
         var = setting.env_var
         raw = environ.get(var) if var else None
         if var and raw:
-            ctx = Context(f"environment variable {var}", base, var)
+            ctx = Context(f"environment variable {var}", base, var, text=True)
             value = convert(setting, raw, ctx)
             layers.append(Layer(Source(SourceKind.ENVIRONMENT, var), {setting: value}))
     return layers
