@@ -190,11 +190,13 @@ def test_concurrent_deploy_ends_as_a_sequential_one(
 def test_throttling_and_updates_in_progress_are_waited_out(
     moto: Moto, aws: dict[str, str], ws: Path, proxy: AwsProxy
 ) -> None:
-    """Every third Lambda request is throttled, and each function's first configuration update
-    and first PublishVersion meet an update in progress. botocore's own retries are off
+    """Every third Lambda request is throttled (but not the same request twice in a row, which
+    keeps the test's sleeps short), and each function's first configuration update and first
+    PublishVersion meet an update in progress. botocore's own retries are off
     (--retry-attempts 1): rustlambda's waiting gets every function deployed."""
     seen = {"lambda": 0}
     conflicted: set[tuple[str, str]] = set()
+    throttled: set[tuple[str, str]] = set()
 
     def rule(method: str, path: str) -> Fault | None:
         if not is_lambda(path):
@@ -204,13 +206,18 @@ def test_throttling_and_updates_in_progress_are_waited_out(
             conflicted.add((step[1], step[2]))
             return in_progress(step[1])
         seen["lambda"] += 1
-        return THROTTLED if seen["lambda"] % 3 == 0 else None
+        if (method, path) in throttled:
+            throttled.discard((method, path))
+        elif seen["lambda"] % 3 == 0:
+            throttled.add((method, path))
+            return THROTTLED
+        return None
 
     proxy.rule = rule
     code, created, stderr = cli(ws, aws, proxy, "--retry-attempts", "1")
     assert code == 0, stderr
     assert [d["status"] for d in created["deployments"]] == ["created"] * COUNT
-    assert proxy.refused["TooManyRequestsException"] > COUNT  # about a third of the calls
+    assert proxy.refused["TooManyRequestsException"] >= 10  # about a sixth of the calls
 
     proxy.reset_counts()
     args = ("--retry-attempts", "1", "--memory", "256", "--publish")
