@@ -320,7 +320,7 @@ def test_several_failures_are_named_in_one_error() -> None:
         "- b: CreateFunction for b failed: AccessDeniedException: no",
         "- not started after that: c",
     ]
-    assert "the other 1 are deployed" in error.fix and "grant it" in error.fix
+    assert "the other 1 went through" in error.fix and "(grant it)" in error.fix
     data = result.to_dict()
     assert data["failed"] == ["b"] and data["not_started"] == ["c"] and data["ok"] is False
     assert data["deployments"][0]["retries"] == {"throttled": 2}

@@ -88,24 +88,7 @@ def deploy(
     packages: list[tuple[Target, DeployPackage]] = []
     for target in targets:  # every zip verified before the first AWS call
         packages.append((target, _package(target, options, environ)))
-    from .aws import connect  # boto3 only once there is something to deploy
-
-    sessions: dict[tuple[object, ...], Aws] = {}
-    jobs: list[_Job] = []
-    for target, pkg in packages:  # credentials and region for all, before any change
-        s = target.settings
-        key = (s.profile, s.region, s.endpoint_url, s.retry_attempts)
-        if key not in sessions:
-            sessions[key] = connect(
-                profile=s.profile,
-                region=s.region,
-                endpoint_url=s.endpoint_url,
-                retry_attempts=s.retry_attempts,
-                session=session,
-                environ=environ,
-                pool_size=parallel,
-            )
-        jobs.append(_Job(sessions[key], target, pkg))
+    jobs = _connect(packages, session, environ, parallel)
     roles: RoleRegistry = Once()
     outcomes = run_all(
         [partial(_attempt, job, reporter, dry_run, roles) for job in jobs],
@@ -117,7 +100,7 @@ def deploy(
         outcome.deployment if outcome is not None else _unfinished(job, NOT_STARTED)
         for job, outcome in zip(jobs, outcomes, strict=True)
     )
-    region = next(iter(sessions.values())).region if sessions else None
+    region = jobs[0].aws.region if jobs else None
     result = DeployResult(
         deployments,
         dry_run=dry_run,
@@ -133,6 +116,35 @@ def deploy(
     if not result.ok:
         raise _summary(result)
     return result
+
+
+def _connect(
+    packages: list[tuple[Target, DeployPackage]],
+    session: boto3.Session | None,
+    environ: dict[str, str],
+    parallel: int,
+) -> list[_Job]:
+    """A session for each account and Region, credentials and region checked for all before
+    any change; clients with a connection for each thread of the pool."""
+    from .aws import connect  # boto3 only once there is something to deploy
+
+    sessions: dict[tuple[object, ...], Aws] = {}
+    jobs: list[_Job] = []
+    for target, pkg in packages:
+        s = target.settings
+        key = (s.profile, s.region, s.endpoint_url, s.retry_attempts)
+        if key not in sessions:
+            sessions[key] = connect(
+                profile=s.profile,
+                region=s.region,
+                endpoint_url=s.endpoint_url,
+                retry_attempts=s.retry_attempts,
+                session=session,
+                environ=environ,
+                pool_size=parallel,
+            )
+        jobs.append(_Job(sessions[key], target, pkg))
+    return jobs
 
 
 def _attempt(job: _Job, reporter: Reporter, dry_run: bool, roles: RoleRegistry) -> _Outcome:
@@ -187,10 +199,11 @@ def _summary(result: DeployResult) -> DeployError:
         lines.append(f"- not started after that: {names}")
     done = total - len(failed) - len(result.not_started)
     codes = {d.failure.code for d in failed if d.failure is not None}
+    fixes = "; ".join(dict.fromkeys(d.failure.fix for d in failed if d.failure and d.failure.fix))
     fix = (
-        f"the other {done} are deployed; fix each failure (its fix: "
-        + "; ".join(dict.fromkeys(d.failure.fix for d in failed if d.failure and d.failure.fix))
-        + ") and run the same deploy again: what is deployed already is left as it is"
+        f"the other {done} went through; fix each failure"
+        + (f" ({fixes})" if fixes else "")
+        + " and run the same deploy again: what is deployed already is left as it is"
     )
     return DeployError(
         "\n".join(lines), fix, code=codes.pop() if len(codes) == 1 else None, result=result
