@@ -262,5 +262,9 @@ def run_workload(ctx: Context) -> Section:
         "so the ratio there says more about moto than about Lambda.",
         "Fixed costs in every run, whatever the pool: Python start-up and imports, `cargo "
         "metadata`, and zipping and verifying the 20 zips before the first AWS call.",
+        "The sweep (one run each) shows the pool's effect with the added latency. moto never "
+        "throttles; Lambda's control plane allows 15 requests per second per account and "
+        "Region, so 16 at a time would meet throttling on AWS (waited out, see README): one "
+        "reason the default is 8.",
     ]
     return section
