@@ -224,16 +224,31 @@ IN_PROGRESS = (
 )
 
 
-def test_an_update_in_progress_waits_for_last_update_status(clock: Clock) -> None:
+PENDING = (
+    "The operation cannot be performed at this time. The function is currently in the following "
+    "state: Pending"
+)
+
+
+@pytest.mark.parametrize(
+    ("message", "ready"),
+    [
+        (IN_PROGRESS, {"LastUpdateStatus": "Successful"}),  # function_updated_v2
+        (PENDING, {"State": "Active"}),  # still being created: function_active_v2
+    ],
+)
+def test_an_update_in_progress_waits_for_the_function(
+    clock: Clock, message: str, ready: dict[str, str]
+) -> None:
     session = boto3.Session(
         aws_access_key_id="a", aws_secret_access_key="b", region_name="us-east-1"
     )
     lam = session.client("lambda")
     stub = Stubber(lam)
     stub.add_client_error(
-        "update_function_configuration", "ResourceConflictException", IN_PROGRESS, 409
+        "update_function_configuration", "ResourceConflictException", message, 409
     )
-    stub.add_response("get_function", {"Configuration": {"LastUpdateStatus": "Successful"}})
+    stub.add_response("get_function", {"Configuration": ready})
     stub.add_response("update_function_configuration", {"FunctionName": "hello"})
     with stub, retry.counting() as seen:
         done = retry.patiently(

@@ -140,15 +140,21 @@ def patiently(
             seen = _SEEN.get()
             if seen is not None:
                 seen.append(why)
-            if why is Refusal.IN_PROGRESS and _settle(fn, kwargs, left):
+            if why is Refusal.IN_PROGRESS and _settle(fn, kwargs, _waiter_for(exc), left):
                 continue
             _sleep(delay)
 
 
-def _settle(fn: Callable[..., Any], kwargs: Mapping[str, Any], seconds: float) -> bool:
-    """Wait until the function ``fn`` acts on is no longer being updated (its
-    ``LastUpdateStatus``); False when that cannot be asked (not a Lambda function call) or
-    the wait failed, and the caller sleeps its backoff instead."""
+def _waiter_for(exc: BaseException) -> str:
+    """A function still being created ("currently in the following state: Pending") waits for
+    its ``State``; one being updated for its ``LastUpdateStatus``."""
+    return "function_active_v2" if "following state" in str(exc) else "function_updated_v2"
+
+
+def _settle(fn: Callable[..., Any], kwargs: Mapping[str, Any], waiter: str, seconds: float) -> bool:
+    """Wait until the function ``fn`` acts on is no longer being created or updated; False
+    when that cannot be asked (not a Lambda function call) or the wait failed, and the caller
+    sleeps its backoff instead."""
     client = getattr(fn, "__self__", None)  # the boto3 client ``fn`` is a method of
     name = kwargs.get("FunctionName")
     meta = getattr(client, "meta", None)
@@ -158,7 +164,7 @@ def _settle(fn: Callable[..., Any], kwargs: Mapping[str, Any], seconds: float) -
         return False
     config = {"Delay": 1, "MaxAttempts": max(1, int(seconds))}
     try:
-        client.get_waiter("function_updated_v2").wait(FunctionName=name, WaiterConfig=config)
+        client.get_waiter(waiter).wait(FunctionName=name, WaiterConfig=config)
     except (botocore.exceptions.ClientError, botocore.exceptions.WaiterError):
         return False
     return True
