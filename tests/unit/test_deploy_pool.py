@@ -270,7 +270,7 @@ def test_max_parallel_from_flag_environment_and_metadata(tmp_path: Path) -> None
     from rustlambda.deployer.settings import function_chain, resolve_function
 
     chain = function_chain(
-        DeployOptions(), tmp_path, None, None, {"RUSTLAMBDA_DEPLOY_MAX_PARALLEL": "5"}
+        DeployOptions(), tmp_path, None, None, environ={"RUSTLAMBDA_DEPLOY_MAX_PARALLEL": "5"}
     )
     resolved = resolve_function(
         chain,
@@ -283,7 +283,11 @@ def test_max_parallel_from_flag_environment_and_metadata(tmp_path: Path) -> None
     assert resolved.max_parallel == 5
     with pytest.raises(ConfigError, match="RUSTLAMBDA_DEPLOY_MAX_PARALLEL must be a whole number"):
         function_chain(
-            DeployOptions(), tmp_path, None, None, {"RUSTLAMBDA_DEPLOY_MAX_PARALLEL": "eight"}
+            DeployOptions(),
+            tmp_path,
+            None,
+            None,
+            environ={"RUSTLAMBDA_DEPLOY_MAX_PARALLEL": "eight"},
         )
     with pytest.raises(ConfigError, match="from 1 to 64"):
         settings_for(tmp_path, DeployOptions(), ws_meta={"deploy": {"max_parallel": 0}})

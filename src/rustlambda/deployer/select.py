@@ -170,7 +170,8 @@ def _target_for(
 ) -> Target | None:
     """The settings and the build of one binary (None: ``--all`` and it is not built)."""
     in_workspace = metadata is not None and bool(binary.package)
-    chain = function_chain(options, cwd, metadata, binary if in_workspace else None, environ)
+    binary_or_none = binary if in_workspace else None
+    chain = function_chain(options, cwd, metadata, binary_or_none, environ=environ)
     lambda_dir = chain.get(t.DEPLOY_LAMBDA_DIR)
     build: BuildSettings | None = None
     if metadata is not None and in_workspace:

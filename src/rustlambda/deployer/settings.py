@@ -147,6 +147,7 @@ def function_chain(
     cwd: Path,
     metadata: Metadata | None,
     binary: BinTarget | None,
+    *,
     environ: Mapping[str, str] | None = None,
 ) -> Chain:
     """The caller's options, the environment, then the binary's metadata layers (see the
