@@ -121,6 +121,8 @@ def test_deploy_flags_become_typed_deploy_options() -> None:
             "s1, s2",
             "--lambda-dir",
             "out",
+            "--max-parallel",
+            "4",
         ],
     )
     assert isinstance(got, flags.DeployFlags) and got.json and not got.quiet
@@ -133,6 +135,7 @@ def test_deploy_flags_become_typed_deploy_options() -> None:
     assert options.subnet_ids == ("s1", "s2")
     assert options.lambda_dir == Path.cwd() / "out"
     assert options.runtime is None and options.all is False
+    assert options.max_parallel == 4
 
 
 def test_deploy_output_format() -> None:

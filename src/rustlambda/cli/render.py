@@ -20,6 +20,7 @@ from ..targets import version_str
 if TYPE_CHECKING:
     from ..builder import BuildResult
     from ..deployer import DeployResult
+    from ..deployer.pool import Progress
     from ..emulator import LogRecord
     from ..verify import VerifyReport
 
@@ -82,6 +83,25 @@ class ConsoleReporter:
             self.status.update(f"[bold green]building[/] {escape(line.strip()[:100])}")
 
 
+class DeployReporter(ConsoleReporter):
+    """A deploy's progress: with several functions, one line each as it finishes."""
+
+    def deployed(self, progress: Progress) -> None:
+        if self.quiet or progress.total < 2:
+            return
+        d = progress.deployment
+        count = f"[{progress.finished}/{progress.total}]"
+        if d.failure is not None:
+            code = f" ({d.failure.code})" if d.failure.code else ""
+            line = f"[bold red]failed[/] {count} {escape(d.name)}{escape(code)}"
+        else:
+            seconds = f" in {d.seconds:.1f} s" if d.seconds is not None else ""
+            retries = sum(n for _, n in d.retries)
+            waited = f", {retries} retr{'y' if retries == 1 else 'ies'}" if retries else ""
+            line = f"[bold green]done[/] {count} {escape(d.name)}: {d.status}{seconds}{waited}"
+        self.console.print(line, highlight=False)
+
+
 def print_error(exc: RustLambdaError, console: Console | None = None) -> None:
     """``error: <message>`` and ``fix: <fix>``, after the tool output the error carries."""
     console = console or stderr()
@@ -112,10 +132,14 @@ def build_result(out: Console, result: BuildResult) -> None:
 
 
 def deploy_result(result: DeployResult) -> None:
-    """Per function: its status, then what changed (or, for a dry run, what would)."""
+    """Per function, in the workspace's order: its status, then what changed (or, for a dry
+    run, what would; for a failure, why); with several functions, a tally last."""
     for d in result.deployments:
         summary = f"{d.name} ({d.kind.value}, {d.arch.value}): {d.status}"
         click.echo(summary + (f"  {d.arn}" if d.arn else ""))
+        if d.failure is not None:
+            click.echo(f"  error: {d.failure.message}")
+            continue
         if result.dry_run:
             for action in d.actions:
                 click.echo(f"  - {action}")
@@ -134,6 +158,19 @@ def deploy_result(result: DeployResult) -> None:
         for line in lines:
             if line:
                 click.echo(f"  {line}")
+    if len(result.deployments) > 1:
+        click.echo(_tally(result))
+
+
+def _tally(result: DeployResult) -> str:
+    """``20 functions: 18 created, 1 unchanged, 1 failed (8 at a time)``."""
+    kinds = {d.kind.value for d in result.deployments}
+    noun = f"{next(iter(kinds))}s" if len(kinds) == 1 else "functions and extensions"
+    counts: dict[str, int] = {}
+    for d in result.deployments:
+        counts[d.status] = counts.get(d.status, 0) + 1
+    parts = ", ".join(f"{n} {status}" for status, n in counts.items())
+    return f"{len(result.deployments)} {noun}: {parts} ({result.max_parallel} at a time)"
 
 
 def verification(console: Console, report: VerifyReport) -> None:

@@ -69,8 +69,37 @@ def targets(
             )
         if not_built:
             warnings.append(f"not built, so not deployed: {', '.join(not_built)}")
+        _check_distinct(targets)
     warnings = (metadata.warnings if metadata is not None else sources.warnings) + warnings
     return targets, list(dict.fromkeys(warnings))
+
+
+def _check_distinct(targets: list[Target]) -> None:
+    """Two binaries deployed under one name would race each other (and the last would win)."""
+    by_name: dict[tuple[bool, str], list[str]] = {}
+    for target in targets:
+        s = target.settings
+        by_name.setdefault((s.extension, s.name), []).append(s.binary)
+    clashes = [(name, bins) for (_, name), bins in by_name.items() if len(bins) > 1]
+    if clashes:
+        listing = "; ".join(f"{name} ← {', '.join(bins)}" for name, bins in clashes)
+        raise ConfigError(
+            f"several binaries would be deployed under one name: {listing}",
+            "give each its own `name` in [package.metadata.lambda.bin.<binary>.deploy]",
+        )
+
+
+def parallelism(targets: list[Target]) -> int:
+    """The pool's size: the one ``max_parallel`` every target resolves to."""
+    chosen = {t.settings.name: t.settings.max_parallel for t in targets}
+    values = set(chosen.values())
+    if len(values) > 1:
+        listing = ", ".join(f"{name} → {value}" for name, value in chosen.items())
+        raise ConfigError(
+            f"the deployed functions' metadata disagree on max_parallel: {listing}",
+            "set it once in [workspace.metadata.lambda.deploy], or pass --max-parallel",
+        )
+    return values.pop() if values else 1
 
 
 def _workspace(
@@ -143,7 +172,8 @@ def _target_for(
 ) -> Target | None:
     """The settings and the build of one binary (None: ``--all`` and it is not built)."""
     in_workspace = metadata is not None and bool(binary.package)
-    chain = function_chain(options, cwd, metadata, binary if in_workspace else None, sources)
+    binary_or_none = binary if in_workspace else None
+    chain = function_chain(options, cwd, metadata, binary_or_none, sources, environ=environ)
     lambda_dir = chain.get(t.DEPLOY_LAMBDA_DIR)
     build: BuildSettings | None = None
     if metadata is not None and in_workspace:

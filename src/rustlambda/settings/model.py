@@ -94,7 +94,8 @@ class Scope(enum.Enum):
 
     #: Read before any metadata: which workspace, what to select (command line only).
     INPUT = "input"
-    #: Shapes the one cargo run: every selected function must resolve to the same value.
+    #: Shapes the whole run (build: the one cargo run; deploy: the pool): every selected
+    #: function must resolve to the same value.
     BUILD_WIDE = "build-wide"
     #: May differ per function.
     FUNCTION = "function"

@@ -71,6 +71,23 @@ ALL: Setting[bool] = _deploy(
     default=False,
     scope=Scope.INPUT,
 )
+MAX_PARALLEL: Setting[int] = Setting(
+    "max_parallel",
+    _D,
+    Int(1, 64),
+    8,
+    "functions deployed at once (with --all)",
+    keys=("max_parallel",),
+    env_var="RUSTLAMBDA_DEPLOY_MAX_PARALLEL",
+    flags=(
+        Flag(
+            ("--max-parallel",),
+            "Functions deployed at once with --all [default: 8; 1: one after another].",
+        ),
+    ),
+    commands=DEPLOYING,
+    scope=Scope.BUILD_WIDE,
+)
 PROFILE_AWS: Setting[str | None] = _deploy(
     "profile",
     Text(),
