@@ -161,6 +161,13 @@ class DeployError(RustLambdaError):
         self.code = code
 
 
+class ProjectPathError(RustLambdaError):
+    """``rustlambda new``/``init`` cannot put the project there: ``new`` found a non-empty
+    directory, ``init`` found a Cargo.toml, or the files cannot be written."""
+
+    exit_code = 24
+
+
 ALL_ERRORS: Sequence[type[RustLambdaError]] = (
     ConfigError,
     ManifestNotFoundError,
@@ -184,4 +191,5 @@ ALL_ERRORS: Sequence[type[RustLambdaError]] = (
     InvokeRequestError,
     AwsCredentialsError,
     DeployError,
+    ProjectPathError,
 )
