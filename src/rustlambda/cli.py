@@ -17,6 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from . import __version__
+from .commands.scaffold import init_command, new_command
 from .errors import RustLambdaError, VerifyError
 
 if TYPE_CHECKING:
@@ -65,6 +66,9 @@ def _print_error(console: Console, exc: RustLambdaError) -> None:
 def cli() -> None:
     """Build, package and run Rust AWS Lambda functions (cargo-lambda compatible)."""
 
+
+cli.add_command(new_command)
+cli.add_command(init_command)
 
 #: The options `build` and `watch` share (cargo-lambda's names).
 _BUILD_FLAGS: list[Callable[[Any], Any]] = [

@@ -1,0 +1,1 @@
+"""Command-line commands that live outside cli.py, one module per command family."""
