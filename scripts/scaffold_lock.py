@@ -10,6 +10,8 @@ crates.io.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import shutil
 import subprocess
@@ -31,7 +33,8 @@ def write_lock() -> Path:
     with tempfile.TemporaryDirectory() as tmp:
         workspace = Path(tmp)
         for case in CASES:
-            code = rustlambda(["new", str(workspace / case.name), *case.flags])
+            with contextlib.redirect_stdout(io.StringIO()):  # new's list of files
+                code = rustlambda(["new", str(workspace / case.name), *case.flags])
             if code != 0:
                 raise SystemExit(f"rustlambda new {case.name} failed with {code}")
         (workspace / "Cargo.toml").write_text(workspace_manifest())
