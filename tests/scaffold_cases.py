@@ -35,7 +35,7 @@ EXTENSIONS: tuple[Case, ...] = (
     Case("ext-events", ("--extension", "--events"), extension=True),
     Case("ext-logs", ("--extension", "--logs"), extension=True),
     Case("ext-telemetry", ("--extension", "--telemetry"), extension=True),
-    Case("ext-all", ("--extension", "--events", "--logs", "--telemetry"), extension=True),
+    Case("ext-events-telemetry", ("--extension", "--events", "--telemetry"), extension=True),
 )
 
 CASES: tuple[Case, ...] = FUNCTIONS + EXTENSIONS

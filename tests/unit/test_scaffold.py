@@ -41,6 +41,8 @@ def every_template() -> list[TemplateOptions]:
     variants.append(TemplateOptions("stream", kind=TemplateKind.STREAMING))
     for size in (1, 2, 3):
         for combo in itertools.combinations(Processor, size):
+            if {Processor.LOGS, Processor.TELEMETRY} <= set(combo):
+                continue  # refused: see test_options_that_do_not_go_together
             name = "ext-" + "-".join(p.value for p in combo)
             variants.append(
                 TemplateOptions(name, kind=TemplateKind.EXTENSION, processors=frozenset(combo))
@@ -113,6 +115,13 @@ def test_an_invalid_binary_name_is_refused() -> None:
                 "processors": frozenset({Processor.TELEMETRY}),
             },
             "internal extension",
+        ),
+        (
+            {
+                "kind": TemplateKind.EXTENSION,
+                "processors": frozenset({Processor.LOGS, Processor.TELEMETRY}),
+            },
+            "not both",
         ),
     ],
 )
@@ -204,6 +213,7 @@ def test_every_template_renders_complete_files(options: TemplateOptions) -> None
         assert f'binary_name="{options.binary}"' in app
         construct = "RustExtension" if options.is_external_extension else "RustFunction"
         assert f"{construct}(" in app and "entry=str(PROJECT)" in app
+        assert 'try_get_context("architecture") or "arm64"' in app  # Graviton by default
 
 
 @pytest.mark.parametrize("options", TEMPLATES, ids=lambda o: o.package)

@@ -90,11 +90,11 @@ def test_a_terminal_is_asked_what_is_missing(
     assert run(capsys, "new", "files")[0] == 0
     assert "S3Event" in (tmp_path / "files" / "src" / "main.rs").read_text()
 
-    on_a_terminal(monkeypatch, "extension\nlogs, telemetry\n")
+    on_a_terminal(monkeypatch, "extension\nevents, telemetry\n")
     assert run(capsys, "new", "shipper")[0] == 0
     code_text = (tmp_path / "shipper" / "src" / "main.rs").read_text()
-    assert "logs_processor" in code_text and "telemetry_processor" in code_text
-    assert "events_processor" not in code_text
+    assert "events_processor" in code_text and "telemetry_processor" in code_text
+    assert "logs_processor" not in code_text
 
 
 def test_the_extension_flags_choose_the_extension_template(
@@ -133,6 +133,7 @@ def test_a_wrong_answer_is_asked_again(
         (["--http", "--logs"], "--logs go with --extension"),
         (["--streaming", "--internal"], "--internal go with --extension"),
         (["--extension", "--internal", "--telemetry"], "INVOKE events only"),
+        (["--logs", "--telemetry"], "not both"),
         (["--event-type", "nope"], "no template for this event type"),
         (["--http-feature", "vpc"], "not a lambda_http feature"),
         (["-y", "--bin-name", "bad name"], "binary name 'bad name'"),

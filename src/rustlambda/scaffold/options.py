@@ -190,6 +190,13 @@ class TemplateOptions:
                 f"{kind.value} template",
                 "add --extension, or drop those flags",
             )
+        if {Processor.LOGS, Processor.TELEMETRY} <= self.processors:
+            raise ConfigError(
+                "an extension subscribes to the Logs API or to the Telemetry API, not both "
+                "(Lambda refuses the second subscription)",
+                "drop --logs (the Telemetry API delivers the function's log lines too, with "
+                "the platform's events) or drop --telemetry",
+            )
         if self.internal and self.processors - {Processor.EVENTS}:
             raise ConfigError(
                 "the internal extension template processes INVOKE events only",
