@@ -297,6 +297,14 @@ def test_the_http_template_suggests_an_event_it_can_parse() -> None:
 
 def test_rust_use_wraps_like_rustfmt() -> None:
     assert rust_use("a", ["b", "A"]) == "use a::{A, b};"
+    names = ["Error", "Extension", "LambdaEvent", "LambdaTelemetry", "LambdaTelemetryRecord"]
+    names += ["NextEvent", "SharedService", "service_fn"]
+    assert rust_use("lambda_extension", names) == (  # as rustfmt 1.95 writes it
+        "use lambda_extension::{\n"
+        "    Error, Extension, LambdaEvent, LambdaTelemetry, LambdaTelemetryRecord, NextEvent,\n"
+        "    SharedService, service_fn,\n"
+        "};"
+    )
     names = [f"Name{i:02}" for i in range(12)]
     wrapped = rust_use("lambda_extension", names).splitlines()
     assert wrapped[0] == "use lambda_extension::{" and wrapped[-1] == "};"

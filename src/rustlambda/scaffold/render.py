@@ -27,19 +27,23 @@ class ProjectFile:
     text: str
 
 
-_RUSTFMT_WIDTH = 100
+#: How wide rustfmt (1.95, max_width 100) lets a `use` get, measured: the whole statement on one
+#: line, or each line of its wrapped list.
+_ONE_LINE_USE = 98
+_USE_LIST_LINE = 99
 
 
 def rust_use(path: str, names: list[str]) -> str:
-    """A ``use path::{...};`` as rustfmt writes it: names sorted, wrapped at 100 columns."""
+    """A ``use path::{...};`` as rustfmt writes it: names sorted (letters only: no version
+    sorting of numbers), on one line if it fits, else wrapped."""
     names = sorted(set(names))
     line = f"use {path}::{{{', '.join(names)}}};"
-    if len(line) <= _RUSTFMT_WIDTH:
+    if len(line) <= _ONE_LINE_USE:
         return line
     lines = [f"use {path}::{{"]
     current = "   "
     for name in names:
-        if len(current) + 1 + len(name) + 1 > _RUSTFMT_WIDTH:
+        if len(current) + 1 + len(name) + 1 > _USE_LIST_LINE:
             lines.append(current)
             current = "   "
         current += f" {name},"
