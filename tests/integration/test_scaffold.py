@@ -8,12 +8,13 @@ rustlambda.scaffold.catalog) and is resolved with one committed Cargo.lock
 standalone projects to share compiled dependencies: cargo unifies features per build, and each
 template enables different ones (aws_lambda_events' `sqs` turns on serde_with, `s3` turns on
 chrono and bytes/serde...), so serde, serde_json, bytes, syn and everything above them get a
-different hash in nearly every project and are compiled again for each (measured: 1.5 to 3 min
-per template and architecture on this machine). So the generated projects are the members of
-one test workspace: each dependency is compiled once per architecture (and once for the host's
-`cargo test`), and a template costs its own crate's compile and link. What a workspace could
-hide, a dependency or feature that one template lacks and another brings in, is checked
-statically for every template in tests/unit/test_scaffold.py.
+different hash in nearly every project and are compiled again for each (measured: a second
+standalone template took 90 s more for its two architectures, on a loaded 2-core machine).
+So the generated projects are the members of one test workspace: each dependency is compiled
+once per architecture (and once for the host's `cargo test`), and a template costs its own
+crate's compile and link. What a workspace could hide, a dependency or feature that one
+template lacks and another brings in, is checked statically for every template in
+tests/unit/test_scaffold.py.
 
 Builds use the dev profile without debug info (CARGO_PROFILE_DEV_DEBUG=0, CARGO_INCREMENTAL=0):
 smaller and faster, and the same code paths. External extensions are built with --extension
