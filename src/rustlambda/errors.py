@@ -174,6 +174,13 @@ class DeployError(RustLambdaError):
         self.result = result
 
 
+class ProjectPathError(RustLambdaError):
+    """``rustlambda new``/``init`` cannot put the project there: ``new`` found a non-empty
+    directory, ``init`` found a Cargo.toml, or the files cannot be written."""
+
+    exit_code = 24
+
+
 def error_classes() -> list[type[RustLambdaError]]:
     """Every error class with its own exit code, the base class (exit 1) first, by exit code."""
     found: list[type[RustLambdaError]] = [RustLambdaError]

@@ -27,6 +27,8 @@ COMMANDS: Mapping[str, str] = {
     "deploy": "rustlambda.cli.deploy:deploy_command",
     "verify": "rustlambda.cli.verify:verify_command",
     "system": "rustlambda.cli.system:system_command",
+    "new": "rustlambda.cli.scaffold:new_command",
+    "init": "rustlambda.cli.scaffold:init_command",
 }
 
 
