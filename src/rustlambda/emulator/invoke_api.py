@@ -134,11 +134,8 @@ class InvokeApi:
                 f"Request must be smaller than {limit} bytes for the "
                 f"{'InvokeAsync' if kind == 'Event' else operation} operation",
             )
-        payload: Body = parts  # forwarded to the runtime as it came
-        problem = None
-        if request.size <= protocol.JSON_CHECK_LIMIT:
-            payload = b"".join(parts) if len(parts) != 1 else parts[0]
-            problem = protocol.json_problem(payload)
+        payload = parts[0] if len(parts) == 1 else b"".join(parts)
+        problem = protocol.json_problem(payload)
         if problem is not None:
             return _aws_error(
                 400,

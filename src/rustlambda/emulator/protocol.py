@@ -17,6 +17,8 @@ import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import simdjson
+
 #: Synchronous invoke request payload limit (the caller gets RequestEntityTooLargeException).
 REQUEST_LIMIT = 6 * 1024 * 1024
 #: Asynchronous (``Event``) invoke payload limit since 2025-10.
@@ -66,25 +68,38 @@ def header_json(text: str) -> str:
     return json.dumps(json.loads(text), separators=(",", ":"), ensure_ascii=True)
 
 
-#: Invoke payloads up to this size are checked to be JSON, as Lambda does; a larger one is
-#: passed on unchecked (the check would cost more CPU than the rest of the invoke, and the
-#: function parses it anyway). Lambda's own limit for asynchronous invokes is 1 MB too.
-JSON_CHECK_LIMIT = 1024 * 1024
-
-
 def json_problem(payload: bytes) -> str | None:
-    """Why ``payload`` is not JSON (Lambda refuses such an Invoke), or None (empty is fine)."""
+    """Why ``payload`` is not JSON (Lambda refuses such an Invoke), or None (empty is fine).
+
+    Every payload is checked, as Lambda checks them, by simdjson: it validates 5 MiB in about
+    a millisecond without building Python objects (json.loads took 5 to 80 ms, orjson as long
+    for payloads of many small objects). Only a payload it refuses is parsed again by the json
+    module, for a message with the line and column, and for the two things simdjson alone
+    refuses: a number too large for a double (1e999) and a lone surrogate escape, which
+    Lambda's parser accepts. NaN and Infinity are refused, as Lambda refuses them.
+    """
     if not payload or payload.isspace():
         return None
     try:
+        # A parser per call: ~0.3 µs, and nothing of a large payload stays allocated.
+        document = simdjson.Parser().parse(payload)
+        del document  # the parser refuses to be freed while a document refers to it
+        return None
+    except ValueError:  # UnicodeDecodeError included
+        pass
+    try:
         # Decoding first: json.loads(bytes) detects the encoding and decodes with
         # "surrogatepass", which takes twice as long on large payloads.
-        json.loads(payload.decode())
+        json.loads(payload.decode(), parse_constant=_refuse_constant)
     except UnicodeDecodeError as exc:
         return f"not UTF-8: {exc}"
     except ValueError as exc:
         return str(exc)
     return None
+
+
+def _refuse_constant(name: str) -> object:
+    raise ValueError(f"{name} is not a JSON value")
 
 
 def new_request_id() -> str:
