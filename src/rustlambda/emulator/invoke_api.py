@@ -92,8 +92,13 @@ class InvokeApi:
             return await self.function_url(request, unquote(name), "/" + rest)
         if path.startswith(RUNTIME_API_PREFIX):
             return await self.emulator.lambda_api_request(request, path[len(RUNTIME_API_PREFIX) :])
-        if not _API_PATH.match(path) and len(self.emulator.function_names) == 1:
-            return await self.function_url(request, self.emulator.function_names[0], path)
+        if not _API_PATH.match(path):
+            if self.emulator.pending is not None:  # how many functions? after the build
+                unavailable = await self._unavailable()
+                if unavailable is not None:
+                    return function_url.error(503, unavailable)
+            if len(self.emulator.function_names) == 1:
+                return await self.function_url(request, self.emulator.function_names[0], path)
         return _aws_error(
             404, "UnknownOperationException", f"no such operation: {request.method} {path}"
         )
@@ -114,7 +119,29 @@ class InvokeApi:
             404, "ResourceNotFoundException", f"Function not found: {arn} (serving: {served})"
         )
 
+    async def _unavailable(self) -> str | None:
+        """While the functions are being built: wait for them (None), or why the invocation
+        cannot run, as Lambda says it for a function that is not Active."""
+        pending = self.emulator.pending
+        problem = await pending.settle() if pending is not None else None
+        if problem is None:
+            return None
+        state, _, reason = problem.partition(": ")
+        hint = (
+            "; invoke again once it is served, or start rustlambda watch with --wait"
+            if state == "Pending"
+            else ""
+        )
+        return (
+            "The operation cannot be performed at this time. The function is currently in the "
+            f"following state: {state} ({reason}{hint})"
+        )
+
     async def _prepare(self, request: Request, raw_name: str, operation: str) -> _Call | Response:
+        if self.emulator.pending is not None:
+            unavailable = await self._unavailable()
+            if unavailable is not None:
+                return _aws_error(409, "ResourceConflictException", unavailable)
         name = self._resolve(raw_name)
         if isinstance(name, Response):
             return name
@@ -241,6 +268,10 @@ class InvokeApi:
     async def function_url(
         self, request: Request, raw_name: str, path: str
     ) -> Response | StreamResponse:
+        if self.emulator.pending is not None:
+            unavailable = await self._unavailable()
+            if unavailable is not None:
+                return function_url.error(503, unavailable)
         name = self._resolve(raw_name)
         if isinstance(name, Response):
             return name
