@@ -72,16 +72,16 @@ class BuildProgress:
         return self.seconds if self.seconds is not None else time.monotonic() - self.started
 
     def describe(self) -> str:
-        """One line: ``compiling tokio v1.40.0 (37/120)``."""
+        """One line: ``compiling tokio v1.40.0 [37/120]``."""
         if self.stage is not Stage.COMPILING:
             return f"{self.stage} ({self.note})" if self.note else str(self.stage)
         text = "compiling"
         if self.crate:
             text += f" {self.crate}"
         if self.done is not None and self.total:
-            text += f" ({self.done}/{self.total})"
+            text += f" [{self.done}/{self.total}]"
         elif self.compiled:
-            text += f" ({self.compiled} so far)"
+            text += f" [crate {self.compiled}]"
         return text
 
 

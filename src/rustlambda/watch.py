@@ -351,11 +351,17 @@ def _announce(
             f"(AWS_LAMBDA_MAX_CONCURRENCY={options.max_concurrency})"
         )
     if aws is not None:
+        source = _REGION_SOURCES.get(aws.region_source, aws.region_source)
         who = f"profile {options.aws_profile}" if options.aws_profile else "your AWS chain"
-        reporter.info(
-            f"functions run in {aws.region} (region from {aws.region_source}), with AWS "
-            f"credentials from {who}"
-        )
+        credentials = "" if options.only_lambda_apis else f", with AWS credentials from {who}"
+        reporter.info(f"functions run in {aws.region} ({source}){credentials}")
+
+
+_REGION_SOURCES = {
+    "flag": "--region / the region key",
+    "environment": "AWS_REGION",
+    "default": "no region configured: the default",
+}
 
 
 async def _reload_loop(
@@ -387,12 +393,12 @@ async def _reload_loop(
             reporter.warning(f"rebuild failed, still serving the previous build: {exc.message}")
             continue
         kept = sorted(before & {s.name for s in served.functions} - set(changed))
-        if kept:
+        if not changed:
+            reporter.info("no bootstrap changed; instances keep running")
+        elif kept:
             reporter.info(f"unchanged, instances keep running: {', '.join(kept)}")
         if changed:
             reporter.info(f"new instances for: {', '.join(changed)}")
-        else:
-            reporter.info("no bootstrap changed; instances keep running")
         if on_reload is not None:
             on_reload(changed)
 

@@ -272,7 +272,7 @@ class BuildStatus:
         progress = self.progress
         if progress is None:
             return "building"
-        return f"building: {progress.describe()} ({progress.elapsed:.0f} s)"
+        return f"building: {progress.describe()}, {progress.elapsed:.0f} s"
 
     def __rich__(self) -> str:
         """The live line, rendered a few times a second (so the seconds tick)."""
