@@ -47,6 +47,8 @@ class InvokeResponse:
     executed_version: str | None = None
     #: The prelude of a streamed HTTP answer (statusCode, headers, cookies), if it had one.
     prelude: dict[str, object] | None = None
+    #: The last 4 KB of the invocation's log, when asked for (``LogType=Tail``).
+    log: str | None = None
 
     @property
     def error_summary(self) -> str:
