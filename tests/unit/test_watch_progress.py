@@ -187,12 +187,20 @@ def console(terminal: bool) -> tuple[Console, io.StringIO]:
 def test_on_a_pipe_a_progress_line_at_most_every_few_seconds() -> None:
     err, out = console(False)
     status = render.BuildStatus(err, live=False, quiet=False)
-    started = time.monotonic() - 60  # a build that began a minute ago
+    started = time.monotonic()
+    status(BuildProgress(started, Stage.STARTING))  # said by watch's own "rebuilding" line
+    status(BuildProgress(started, Stage.STARTING, note="waiting for file lock on x"))
     for crate in ("a v1", "b v1", "c v1"):
         status(BuildProgress(started, Stage.COMPILING, crate=crate, done=1, total=9))
-    lines = out.getvalue().splitlines()
-    assert lines == ["info: building: compiling a v1 [1/9], 60 s"]
-    status(BuildProgress(started, Stage.DONE, seconds=61.25))
+    status(BuildProgress(started, Stage.FINISHING))
+    assert out.getvalue().splitlines() == [  # a new stage or wait at once, then quiet
+        "info: building: starting (waiting for file lock on x), 0 s",
+        "info: building: compiling a v1 [1/9], 0 s",
+    ]
+    status._printed -= render.BuildStatus.PIPE_EVERY  # five seconds later
+    status(BuildProgress(started - 5, Stage.COMPILING, crate="d v1", done=7, total=9))
+    assert out.getvalue().splitlines()[-1] == "info: building: compiling d v1 [7/9], 5 s"
+    status(BuildProgress(started - 61.25, Stage.DONE, seconds=61.25))
     assert out.getvalue().splitlines()[-1] == "info: built in 61.2 s"
 
 

@@ -247,6 +247,7 @@ class BuildStatus:
         self.progress: BuildProgress | None = None
         self._status: Any = None
         self._printed = 0.0
+        self._shown: tuple[object, str | None] = (None, None)
 
     def __call__(self, progress: BuildProgress) -> None:
         from ..progress import Stage
@@ -262,10 +263,15 @@ class BuildStatus:
                 self._status = self.console.status(self)
                 self._status.start()
             return
-        since = progress.started if self._printed < progress.started else self._printed
+        # At once when it starts compiling or starts waiting (for cargo's lock...), else at
+        # most every PIPE_EVERY seconds.
+        notable = (progress.stage, progress.note) != self._shown and (
+            progress.note or progress.stage is Stage.COMPILING
+        )
+        since = max(self._printed, progress.started)
         now = time.monotonic()
-        if now - since >= self.PIPE_EVERY:
-            self._printed = now
+        if notable or now - since >= self.PIPE_EVERY:
+            self._printed, self._shown = now, (progress.stage, progress.note)
             self.console.print(f"[bold blue]info[/]: {escape(self._line())}", highlight=False)
 
     def _line(self) -> str:
