@@ -73,6 +73,8 @@ class WatchOptions:
     #: The AWS profile and region the functions get (default: the user's chain and config).
     aws_profile: str | None = None
     region: str | None = None
+    #: No CORS headers on the function-URL front (cargo-lambda's --disable-cors).
+    disable_cors: bool | None = None
 
 
 T = TypeVar("T")
@@ -114,6 +116,7 @@ def resolve_watch(options: WatchOptions, plan: BuildPlan) -> tuple[WatchOptions,
         wait=chain.get(t.WAIT),
         aws_profile=chain.get(t.AWS_PROFILE),
         region=chain.get(t.WATCH_REGION),
+        disable_cors=chain.get(t.DISABLE_CORS),
         invoke_address=settings.address,
         invoke_port=settings.port,
         concurrency=settings.concurrency,
@@ -238,7 +241,11 @@ def emulator_settings(options: WatchOptions) -> tuple[EmulatorSettings, AwsEnvir
     """The emulator's settings with the user's AWS environment: the region (flag, metadata,
     ``AWS_REGION``, the profile's) and the credentials chain of the profile — unless the
     caller's settings bring credentials of their own (then only a given region applies)."""
-    settings = replace(options.settings, only_lambda_apis=bool(options.only_lambda_apis))
+    settings = replace(
+        options.settings,
+        only_lambda_apis=bool(options.only_lambda_apis),
+        cors=not options.disable_cors,
+    )
     if settings.credentials is not None:
         return (replace(settings, region=options.region) if options.region else settings), None
     environ = settings.environ if settings.environ is not None else os.environ

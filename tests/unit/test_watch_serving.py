@@ -235,3 +235,62 @@ def test_urls_lists_every_address_listened_on() -> None:
             await emu.stop()
 
     asyncio.run(main())
+
+
+# --------------------------------------------------------------------------- CORS
+
+
+def _options(port: int, path: str, headers: dict[str, str]) -> tuple[int, dict[str, str]]:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}", method="OPTIONS", headers=headers
+    )
+    with urllib.request.urlopen(request, timeout=20) as response:
+        return response.status, dict(response.headers)
+
+
+def test_a_browsers_preflight_is_answered_without_invoking(tmp_path: Path) -> None:
+    from rustlambda.emulator import running
+
+    spec = FunctionSpec("api", _bootstrap(tmp_path))
+    preflight = {
+        "Origin": "http://localhost:3000",
+        "Access-Control-Request-Method": "PUT",
+        "Access-Control-Request-Headers": "content-type, x-token",
+    }
+    settings = EmulatorSettings(port=0, ipv6_loopback=False, environ={}, cors=True)
+    with running([spec], settings) as emu:  # (the bootstrap is never started)
+        status, headers = _options(emu.port, "/lambda-url/api/items", preflight)
+    assert status == 200
+    assert headers["Access-Control-Allow-Origin"] == "http://localhost:3000"
+    assert headers["Access-Control-Allow-Methods"] == "PUT"
+    assert headers["Access-Control-Allow-Headers"] == "content-type, x-token"
+    assert headers["Access-Control-Allow-Credentials"] == "true"
+
+
+def test_answers_to_a_browser_allow_its_origin() -> None:
+    from rustlambda.emulator.cors import allow
+    from rustlambda.emulator.httpserver import Request, Response
+
+    browser = Request("GET", "/", {"origin": "http://localhost:3000"})
+    answer = allow(Response(200, b"{}", {"Content-Type": "application/json"}), browser)
+    headers = dict(answer.headers)
+    assert headers["Access-Control-Allow-Origin"] == "http://localhost:3000"
+    assert headers["Content-Type"] == "application/json"
+    own = Response(200, b"", [("Access-Control-Allow-Origin", "https://app.example")])
+    assert list(allow(own, browser).headers) == [
+        ("Access-Control-Allow-Origin", "https://app.example")
+    ]  # the function's own CORS answer stands
+    curl = Request("GET", "/", {})
+    assert allow(Response(200, b"", {}), curl).headers == {}
+
+
+def test_disable_cors_flag_and_key() -> None:
+    assert parsed(["--disable-cors"]).disable_cors is True
+    settings, _ = emulator_settings(
+        WatchOptions(build=BuildOptions(), settings=EmulatorSettings(credentials=dict))
+    )
+    assert settings.cors is True  # watch's default, as cargo lambda watch's
+    off = WatchOptions(
+        build=BuildOptions(), settings=EmulatorSettings(credentials=dict), disable_cors=True
+    )
+    assert emulator_settings(off)[0].cors is False

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 from . import function_url, protocol
+from .cors import allow, preflight
 from .http_messages import Body
 from .httpserver import Request, Response, StreamResponse
 from .invocation import ResponseStream
@@ -275,6 +276,9 @@ class InvokeApi:
         name = self._resolve(raw_name)
         if isinstance(name, Response):
             return name
+        cors = self.emulator.settings.cors
+        if cors and (answered := preflight(request)) is not None:
+            return answered
         body = await request.read()
         if request.size > protocol.REQUEST_LIMIT:
             return function_url.error(413, "Request payload too large")
@@ -283,7 +287,8 @@ class InvokeApi:
         running = asyncio.ensure_future(
             self.emulator.invoke_async(name, event, stream=stream, wait_report=False)
         )
-        return await function_url.response(stream, running)
+        answer = await function_url.response(stream, running)
+        return allow(answer, request) if cors else answer
 
 
 def _client_context(request: Request) -> str | None:

@@ -241,3 +241,19 @@ WATCH_REGION: Setting[str | None] = Setting(
     commands=WATCHING,
     scope=Scope.SERVED,
 )
+DISABLE_CORS: Setting[bool] = Setting(
+    "disable_cors",
+    _W,
+    Bool(),
+    False,
+    "no CORS on the function-URL front (by default a browser page of any origin may call it)",
+    keys=("disable_cors",),
+    flags=(
+        switch(
+            "--disable-cors",
+            help="Send no CORS headers on function URLs (by default any origin may call them).",
+        ),
+    ),
+    commands=WATCHING,
+    scope=Scope.SERVED,
+)
