@@ -107,6 +107,7 @@ def served(
     watch = Watch(argv, REAL_CRATES, env)
     try:
         port = int(watch.wait_for(r"invoke at http://127\.0\.0\.1:(\d+)/", timeout=900)[1])
+        watch.wait_for(r"functions run in ", timeout=WAIT)  # the last line of the announcement
         print(f"watch served the real crates {time.monotonic() - started:.1f} s after it started")
         yield watch, port
     finally:
@@ -279,7 +280,7 @@ def test_only_lambda_apis_with_the_bootstrap_the_user_starts(
         watch.wait_for(r"^  export ", timeout=WAIT)
         time.sleep(0.5)  # the rest of the block
         env = exports(watch, "typed")
-        assert env["AWS_LAMBDA_RUNTIME_API"] == f"127.0.0.1:{port}/.rt/typed"
+        assert env["AWS_LAMBDA_RUNTIME_API"] == f"http://127.0.0.1:{port}/.rt/typed"
         assert env["AWS_LAMBDA_FUNCTION_NAME"] == "typed"
         assert env["GREETING_FROM"] == "watch"
         assert "AWS_SECRET_ACCESS_KEY" not in env
@@ -331,9 +332,10 @@ def test_invokes_during_the_first_build_wait_with_wait_and_are_pending_without(
     pool = ThreadPoolExecutor(1)
     try:
         with cargo_locked(real_crates_zig.target_dir):
-            waiting = Watch(watch_argv(real_crates_zig, "--bin", "typed", "-w"), REAL_CRATES, env)
+            # the fixture's whole selection: `--bin typed` alone would unify features anew
+            waiting = Watch(watch_argv(real_crates_zig, "-w"), REAL_CRATES, env)
             watches.append(waiting)
-            plain = Watch(watch_argv(real_crates_zig, "--bin", "typed"), REAL_CRATES, env)
+            plain = Watch(watch_argv(real_crates_zig), REAL_CRATES, env)
             watches.append(plain)
             wait_port = int(waiting.wait_for(r"listening on http://127\.0\.0\.1:(\d+) ", WAIT)[1])
             plain_port = int(plain.wait_for(r"listening on http://127\.0\.0\.1:(\d+) ", WAIT)[1])

@@ -227,7 +227,7 @@ def test_lambda_api_exports_are_shell_lines_without_credentials() -> None:
     err, out = console(False)
     env = {
         "AWS_LAMBDA_FUNCTION_NAME": "api",
-        "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9000/.rt/api",
+        "AWS_LAMBDA_RUNTIME_API": "http://127.0.0.1:9000/.rt/api",
         "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
         "AWS_SECRET_ACCESS_KEY": "secret",
         "GREETING": "hello world",
@@ -235,7 +235,7 @@ def test_lambda_api_exports_are_shell_lines_without_credentials() -> None:
     render.lambda_api_exports(err, "api", env)
     assert out.getvalue().splitlines() == [
         "api: export these, then start it (cargo run --bin api):",
-        "  export AWS_LAMBDA_RUNTIME_API=127.0.0.1:9000/.rt/api",
+        "  export AWS_LAMBDA_RUNTIME_API=http://127.0.0.1:9000/.rt/api",
         "  export AWS_LAMBDA_FUNCTION_NAME=api",
         "  export AWS_LAMBDA_FUNCTION_VERSION='$LATEST'",
         "  export GREETING='hello world'",

@@ -191,8 +191,9 @@ class Emulator:
         """Only-Lambda-APIs mode: the function's Runtime API, listening before the user starts
         the runtime."""
         if self.settings.only_lambda_apis and self._servers:
-            host = endpoint_for(self.settings.address, self._port).removeprefix("http://")
-            pool.user_runtime_api = f"{host}/.rt/{quote(name, safe='')}"
+            # With the scheme, as cargo lambda watch gives it: lambda_runtime parses the value
+            # as a URI, and host:port followed by a path is none ("InvalidFormat").
+            pool.user_runtime_api = f"{self.url}/.rt/{quote(name, safe='')}"
             pool.lambda_apis_instance()
 
     def _server_error(self, message: str) -> None:
