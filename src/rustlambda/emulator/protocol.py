@@ -11,6 +11,7 @@ import json
 import math
 import secrets
 import struct
+import threading
 import time
 import uuid
 import zlib
@@ -80,10 +81,14 @@ def json_problem(payload: bytes) -> str | None:
     """
     if not payload or payload.isspace():
         return None
+    parser = getattr(_parsers, "parser", None)
+    if parser is None:
+        # One parser per thread, kept: its buffers (about twice the largest payload) are
+        # reused; a new parser's fresh memory cost page faults worth 5 to 15 ms per 5 MiB.
+        parser = _parsers.parser = simdjson.Parser()
     try:
-        # A parser per call: ~0.3 µs, and nothing of a large payload stays allocated.
-        document = simdjson.Parser().parse(payload)
-        del document  # the parser refuses to be freed while a document refers to it
+        document = parser.parse(payload)
+        del document  # the parser cannot parse again while a document refers to it
         return None
     except ValueError:  # UnicodeDecodeError included
         pass
@@ -96,6 +101,9 @@ def json_problem(payload: bytes) -> str | None:
     except ValueError as exc:
         return str(exc)
     return None
+
+
+_parsers = threading.local()
 
 
 def _refuse_constant(name: str) -> object:
