@@ -23,6 +23,7 @@ from watchfiles import awatch
 
 from . import layout
 from .builder import BuildPlan, BuildResult, plan_build, run_plan
+from .builder.settings import global_config
 from .elf import read_elf
 from .emulator import Emulator, EmulatorSettings, FunctionSpec, LogRecord, Report
 from .emulator.aws_env import AwsEnvironment, resolve_aws_environment
@@ -32,8 +33,9 @@ from .options import BuildOptions, OutputFormat
 from .progress import BuildProgress, BuildSession, progress_env
 from .reporting import LoggingReporter, Reporter
 from .settings import table as t
+from .settings.metadata import Metadata
 from .settings.model import Scope, Section
-from .settings.resolve import Metadata, options_layer, served_chain
+from .settings.resolve import options_layer, served_chain
 from .sources import SourceFilter
 from .targets import Arch, host_arch
 
@@ -84,7 +86,9 @@ ROWS = tuple(r for r in t.rows(Section.WATCH) if r.scope is not Scope.INPUT)
 def resolve_watch(options: WatchOptions, plan: BuildPlan) -> tuple[WatchOptions, list[str]]:
     """Fill what the caller left unset from ``[package|workspace.metadata.lambda.watch]``
     (cargo-lambda's keys), then the defaults. Returns the warnings about those tables."""
-    metadata = Metadata(plan.workspace)
+    cwd = (options.build.cwd or Path.cwd()).resolve()
+    environ = options.build.environ if options.build.environ is not None else os.environ
+    metadata = Metadata(plan.workspace, global_config(options.build, environ, cwd))
     selected = dict.fromkeys(b.package for b in plan.selected)
     packages = [
         metadata.layer(Section.WATCH, package, None)
@@ -92,9 +96,10 @@ def resolve_watch(options: WatchOptions, plan: BuildPlan) -> tuple[WatchOptions,
         if package.name in selected
     ]
     workspace = metadata.layer(Section.WATCH, None, None)
+    bottom = metadata.bottom((Section.WATCH,))
     metadata.check()
-    cwd = (options.build.cwd or Path.cwd()).resolve()
-    chain = served_chain([options_layer(options, ROWS, cwd)], packages, workspace)
+    top = [options_layer(options, ROWS, cwd)]
+    chain = served_chain(top, packages, workspace, bottom, metadata.admerge)
     base = options.settings
     settings = replace(
         base,
@@ -121,7 +126,10 @@ def resolve_watch(options: WatchOptions, plan: BuildPlan) -> tuple[WatchOptions,
         invoke_port=settings.port,
         concurrency=settings.concurrency,
     )
-    return resolved, metadata.warnings_of(Section.WATCH)
+    warnings = metadata.warnings_of(Section.WATCH)
+    if metadata.sources is not None:
+        warnings = [*metadata.sources.warnings, *warnings]
+    return resolved, warnings
 
 
 def _or(value: T | None, fallback: T) -> T:

@@ -371,6 +371,104 @@ def test_nothing_listening_exit_19(capsys: pytest.CaptureFixture[str]) -> None:
     assert "rustlambda watch" in fix
 
 
+# --------------------------------------------------------------------------- cargo-lambda's flags
+
+
+def test_short_a_is_the_payload_when_json_and_the_address_otherwise(
+    fake: FakeLambda, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = invoke(capsys, fake.port, "-A", "127.0.0.1", "--data-ascii", '{"n": 1}')
+    assert code == 0, err
+    assert fake.only.body == b'{"n": 1}'  # -A was the address: the request reached it
+    code, _, err = invoke(capsys, fake.port, "-A", "[1, 2]")
+    assert code == 0, err
+    assert fake.requests[-1].body == b"[1, 2]"
+    code, _, err = invoke(capsys, fake.port, "-A", "{}", "--data-ascii", "{}")
+    assert code == 2 and "-A and --data-ascii both give the payload" in err
+
+
+def test_alias_identity_and_accepted_global_options(
+    fake: FakeLambda, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = invoke(
+        capsys,
+        fake.port,
+        "hello",
+        "--qualifier",
+        "live",
+        "--identity-id",
+        "id-1",
+        "--identity-pool-id",
+        "pool-1",
+        "--skip-cache",
+        "-x",
+        "dev",
+        "--admerge",
+        "-v",
+        "--color",
+        "never",
+    )
+    assert code == 0, err
+    request = fake.only
+    assert request.path == INVOKE_PATH.format("hello%3Alive")
+    assert json.loads(request.headers["lambda-runtime-cognito-identity"]) == {
+        "cognitoIdentityId": "id-1",
+        "cognitoIdentityPoolId": "pool-1",
+    }
+
+
+def test_tls_flags_are_refused_with_the_alternative(
+    fake: FakeLambda, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = invoke(capsys, fake.port, "--tls-cert", "cert.pem")
+    assert code == 2
+    assert "error: --tls-cert is not supported: rustlambda's local Lambda serves plain HTTP" in err
+    assert "fix: drop the TLS options" in err
+    assert not fake.requests
+
+
+def test_remote_invokes_through_the_lambda_api(
+    fake: FakeLambda, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """boto3's Invoke, pointed at a local endpoint: the same path, the qualifier as a query."""
+    for var, value in {
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_CONFIG_FILE": "/nonexistent",
+        "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
+    }.items():
+        monkeypatch.setenv(var, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    fake.headers = {"X-Amz-Executed-Version": "3"}
+    endpoint = f"http://127.0.0.1:{fake.port}"
+    argv = ["invoke", "greet", "--remote", "--endpoint-url", endpoint, "-r", "eu-west-1"]
+    code = main([*argv, "-a", "live", "--data-ascii", '{"name": "Ada"}', "--retry-attempts", "1"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    request = fake.only
+    assert urllib.parse.urlsplit(request.path).path == INVOKE_PATH.format("greet")
+    assert urllib.parse.parse_qs(urllib.parse.urlsplit(request.path).query) == {
+        "Qualifier": ["live"]
+    }
+    assert request.body == b'{"name": "Ada"}'
+    assert "eu-west-1" in request.headers["authorization"]  # signed for that region
+    assert json.loads(out) == {"statusCode": 200, "body": "hi"}
+    code = main([*argv, "--identity-id", "x"])
+    assert code == 2 and "Invoke API takes no Cognito identity" in capsys.readouterr().err
+
+
+def test_remote_without_region_says_how_to_set_one(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for var in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    code = main(["invoke", "greet", "--remote"])
+    assert code == 22 and "no AWS region set" in capsys.readouterr().err
+
+
 # --------------------------------------------------------------------------- --remote
 
 
@@ -470,13 +568,6 @@ def test_profile_and_region_need_remote(
     code, _, err = invoke(capsys, fake.port, "--profile", "dev", "--region", "eu-west-3")
     assert code == 2 and "--profile, --region only apply to --remote" in err
     assert fake.requests == []
-
-
-def test_a_qualifier_reaches_the_local_emulator_as_name_colon_qualifier(
-    fake: FakeLambda, capsys: pytest.CaptureFixture[str]
-) -> None:
-    code, _, _ = invoke(capsys, fake.port, "api", "--qualifier", "live")
-    assert code == 0 and fake.only.path == INVOKE_PATH.format("api%3Alive")
 
 
 def test_list_examples_has_cargo_lambdas_names(

@@ -21,26 +21,46 @@ from ..targets import version_str
 if TYPE_CHECKING:
     from ..builder import BuildResult
     from ..deployer import DeployResult
+    from ..deployer.pool import Progress
     from ..emulator import LogRecord
     from ..progress import BuildProgress
     from ..verify import VerifyReport
 
 
-def stderr() -> Console:
-    return Console(stderr=True, soft_wrap=True)
+def stderr(color: str | None = None) -> Console:
+    return Console(stderr=True, soft_wrap=True, **_color(color))
 
 
-def stdout() -> Console:
-    return Console(soft_wrap=True)
+def stdout(color: str | None = None) -> Console:
+    return Console(soft_wrap=True, **_color(color))
+
+
+def _color(color: str | None) -> dict[str, Any]:
+    """``--color always|never|auto`` as rich's console options (auto: rich decides)."""
+    if color == "always":
+        return {"force_terminal": True}
+    if color == "never":
+        return {"no_color": True}
+    return {}
+
+
+#: How a JSON message of cargo (``--message-format json``) starts.
+CARGO_MESSAGE = '{"reason":'
 
 
 class ConsoleReporter:
-    """Renders library events: a live status line on a TTY, nothing on a pipe unless verbose."""
+    """Renders library events: a live status line on a TTY, nothing on a pipe unless verbose.
+    With ``cargo_messages``, cargo's JSON messages (``--message-format json``) go to stdout as
+    cargo prints them, and `saw_cargo_messages` says whether any did."""
 
-    def __init__(self, console: Console, *, verbose: bool, quiet: bool) -> None:
+    def __init__(
+        self, console: Console, *, verbose: bool, quiet: bool, cargo_messages: bool = False
+    ) -> None:
         self.console = console
         self.verbose = verbose
         self.quiet = quiet
+        self.cargo_messages = cargo_messages
+        self.saw_cargo_messages = False
         self.status: Any = None
 
     def info(self, message: str) -> None:
@@ -55,10 +75,33 @@ class ConsoleReporter:
             self.console.print(f"[dim]running: {escape(' '.join(argv))}[/]", highlight=False)
 
     def output(self, line: str) -> None:
+        if self.cargo_messages and line.startswith(CARGO_MESSAGE):
+            self.saw_cargo_messages = True
+            click.echo(line)
+            return
         if self.verbose:
             self.console.print(line, markup=False, highlight=False)
         elif self.status is not None and line.strip():
             self.status.update(f"[bold green]building[/] {escape(line.strip()[:100])}")
+
+
+class DeployReporter(ConsoleReporter):
+    """A deploy's progress: with several functions, one line each as it finishes."""
+
+    def deployed(self, progress: Progress) -> None:
+        if self.quiet or progress.total < 2:
+            return
+        d = progress.deployment
+        count = f"[{progress.finished}/{progress.total}]"
+        if d.failure is not None:
+            code = f" ({d.failure.code})" if d.failure.code else ""
+            line = f"[bold red]failed[/] {count} {escape(d.name)}{escape(code)}"
+        else:
+            seconds = f" in {d.seconds:.1f} s" if d.seconds is not None else ""
+            retries = sum(n for _, n in d.retries)
+            waited = f", {retries} retr{'y' if retries == 1 else 'ies'}" if retries else ""
+            line = f"[bold green]done[/] {count} {escape(d.name)}: {d.status}{seconds}{waited}"
+        self.console.print(line, highlight=False)
 
 
 def print_error(exc: RustLambdaError, console: Console | None = None) -> None:
@@ -76,7 +119,7 @@ def build_result(out: Console, result: BuildResult) -> None:
     if not out.is_terminal:
         for a in result.artifacts:
             size, path = (a.zip.size, a.zip.path) if a.zip else (a.size, a.path)
-            click.echo(f"{a.function}\t{a.arch.value}\t{size}\t{path}")
+            click.echo(f"{a.function}\t{a.arch.value}\t{size}\t{path}", err=out.stderr)
         return
     from rich.table import Table  # only a terminal needs it
 
@@ -91,10 +134,14 @@ def build_result(out: Console, result: BuildResult) -> None:
 
 
 def deploy_result(result: DeployResult) -> None:
-    """Per function: its status, then what changed (or, for a dry run, what would)."""
+    """Per function, in the workspace's order: its status, then what changed (or, for a dry
+    run, what would; for a failure, why); with several functions, a tally last."""
     for d in result.deployments:
         summary = f"{d.name} ({d.kind.value}, {d.arch.value}): {d.status}"
         click.echo(summary + (f"  {d.arn}" if d.arn else ""))
+        if d.failure is not None:
+            click.echo(f"  error: {d.failure.message}")
+            continue
         if result.dry_run:
             for action in d.actions:
                 click.echo(f"  - {action}")
@@ -113,6 +160,19 @@ def deploy_result(result: DeployResult) -> None:
         for line in lines:
             if line:
                 click.echo(f"  {line}")
+    if len(result.deployments) > 1:
+        click.echo(_tally(result))
+
+
+def _tally(result: DeployResult) -> str:
+    """``20 functions: 18 created, 1 unchanged, 1 failed (8 at a time)``."""
+    kinds = {d.kind.value for d in result.deployments}
+    noun = f"{next(iter(kinds))}s" if len(kinds) == 1 else "functions and extensions"
+    counts: dict[str, int] = {}
+    for d in result.deployments:
+        counts[d.status] = counts.get(d.status, 0) + 1
+    parts = ", ".join(f"{n} {status}" for status, n in counts.items())
+    return f"{len(result.deployments)} {noun}: {parts} ({result.max_parallel} at a time)"
 
 
 def verification(console: Console, report: VerifyReport) -> None:

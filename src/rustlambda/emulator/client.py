@@ -80,11 +80,15 @@ def invoke(
     *,
     client_context: str | None = None,
     timeout: float = 960.0,
+    cognito_identity: str | None = None,
 ) -> InvokeResponse:
-    """POST one synchronous invocation; raise when nobody answers or the request is refused."""
+    """POST one synchronous invocation; raise when nobody answers or the request is refused.
+    ``cognito_identity``: the JSON the function's runtime gets as its Cognito identity."""
     headers = {"Content-Type": "application/json", "X-Amz-Invocation-Type": "RequestResponse"}
     if client_context is not None:
         headers["X-Amz-Client-Context"] = base64.b64encode(client_context.encode()).decode()
+    if cognito_identity is not None:
+        headers["Lambda-Runtime-Cognito-Identity"] = cognito_identity
     url = invoke_url(endpoint, function)
     request = urllib.request.Request(url, data=payload, headers=headers, method="POST")
     try:

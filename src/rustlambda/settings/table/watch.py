@@ -96,7 +96,7 @@ WATCH_ENV_VARS: Setting[dict[str, str]] = Setting(
     EnvVars(),
     {},
     "function environment (KEY=VALUE), over env_file's",
-    keys=("env_var",),
+    keys=("env_var", "env_vars", "env"),
     flags=(
         Flag(
             ("--env-var", "--env-vars"),
