@@ -178,6 +178,11 @@ def classify_key(section: str, key: str) -> Verdict:
 #: What README says about a flag besides its outcome: (command, cargo-lambda's long flag).
 NOTES = {
     ("lambda", "--verbose"): "added to the command's -v",
+    ("watch", "--wait"): "invokes during the first build wait for it (without: Pending); see "
+    "the differences below",
+    ("watch", "--only-lambda-apis"): "nothing is built; prints the whole environment to export, "
+    "URL with its scheme",
+    ("watch", "--disable-cors"): "CORS on by default, as in cargo-lambda",
     ("lambda", "--color"): "applies to the command (build and watch: cargo's and rustlambda's)",
     ("lambda", "--global"): "applies to the command, as if given after it",
     ("build", "--output-format"): "any case: `Zip`, `zip`",

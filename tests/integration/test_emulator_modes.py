@@ -25,7 +25,7 @@ def test_only_lambda_apis_serves_a_bootstrap_the_user_starts(tmp_path: Path) -> 
     )
     with running([spec], settings) as emu:
         env = emu.lambda_api_environment("f")
-        assert env["AWS_LAMBDA_RUNTIME_API"] == f"127.0.0.1:{emu.port}/.rt/f"
+        assert env["AWS_LAMBDA_RUNTIME_API"] == f"http://127.0.0.1:{emu.port}/.rt/f"
         assert env["AWS_LAMBDA_FUNCTION_NAME"] == "f"
         assert env["GREETING"] == "hi" and env["RUST_LOG"] == "debug"
         assert "PATH" not in env and "LD_LIBRARY_PATH" not in env

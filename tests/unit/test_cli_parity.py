@@ -53,8 +53,8 @@ def test_refused_flags_fail_with_one_error_naming_the_alternative(
     err = capsys.readouterr().err
     assert "error: --tests is not supported: a Lambda function is a binary" in err
     assert "fix: run tests with `cargo test`" in err
-    assert main(["watch", "-w"]) == 2
-    assert "error: --wait is not supported" in capsys.readouterr().err
+    assert main(["watch", "--print-traces"]) == 2
+    assert "error: --print-traces is not supported" in capsys.readouterr().err
     assert main(["system", "--install-zig"]) == 2
     assert "zig comes with rustlambda" in capsys.readouterr().err
     assert not captured

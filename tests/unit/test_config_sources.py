@@ -219,11 +219,18 @@ def test_deploys_nested_tables_and_flat_keys(tmp_path: Path) -> None:
         bad_meta.check()
 
 
-def test_refused_and_coming_keys(tmp_path: Path) -> None:
+def test_refused_and_coming_keys(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rustlambda.settings import metadata
+
+    # nothing is coming at the moment: a key of the future shows the mechanism
+    monkeypatch.setattr(
+        metadata, "coming_keys", lambda section: {"future_key": "a branch: what it will do"}
+    )
     ws = _workspace(
         tmp_path,
         ws='[workspace.metadata.lambda.build]\nbin = ["api"]\nlib = true\n'
-        '[workspace.metadata.lambda.watch]\nfeatures = ["x"]\nonly_lambda_apis = true\n',
+        '[workspace.metadata.lambda.watch]\nfeatures = ["x"]\nfuture_key = true\n'
+        "only_lambda_apis = true\n",
     )
     meta = Metadata(ws)
     meta.read_all(Section.BUILD)
@@ -235,10 +242,9 @@ def test_refused_and_coming_keys(tmp_path: Path) -> None:
     assert "bin: rustlambda takes what to build" in message and "pass --bin" in message
     assert "lib: not supported: a Lambda function is a binary" in message
     assert "features: rustlambda watch builds with the build table's settings" in message
-    assert meta.warnings_of(Section.WATCH) == [
-        "only_lambda_apis in [workspace.metadata.lambda.watch] is not supported yet (coming: "
-        "emulator branch: serve only the Runtime APIs, for a function you start yourself); "
-        "it is ignored"
+    assert meta.warnings_of(Section.WATCH) == [  # only_lambda_apis is a watch key now
+        "future_key in [workspace.metadata.lambda.watch] is not supported yet (coming: "
+        "a branch: what it will do); it is ignored"
     ]
 
 

@@ -729,3 +729,70 @@ def test_emulator_url_before_start(tmp_path: Path) -> None:
     boot = host_elf(tmp_path / "bootstrap")
     emu = Emulator([FunctionSpec("f", boot)], settings(tmp_path, address="::1"))
     assert emu.url == "http://[::1]:0"
+
+
+# --------------------------------------------------------------------------- the JSON check
+
+BIG_STRING = b'{"data":"' + b"x" * (5 * 1024 * 1024 - 11) + b'"}'
+BIG_RECORDS = json.dumps([{"id": i, "tags": ["a", "b"], "v": i * 1.5} for i in range(90_000)])
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b"",
+        b"  \n",
+        b"{}",
+        b'"just a string"',
+        b"42",
+        b"null",
+        b'{"a": [1, 2.5e3, true, null], "b": "\\u00e9\\ud83d\\ude00 \xc3\xa9"}',
+        b"\xef\xbb\xbf{}",  # a UTF-8 byte order mark
+        b"1e999",  # too big for a double: simdjson refuses it, Lambda's parser does not
+        b'"\\ud800"',  # a lone surrogate escape: the same
+        BIG_STRING,
+        BIG_RECORDS.encode(),
+    ],
+)
+def test_json_payloads_lambda_accepts(payload: bytes) -> None:
+    assert protocol.json_problem(payload) is None
+
+
+@pytest.mark.parametrize(
+    ("payload", "words"),
+    [
+        (b'{"a": 1', "line 1 column 8"),
+        (b"[1,]", "Expecting value"),
+        (b'{"a": 1}{"b": 2}', "Extra data"),
+        (b"NaN", "NaN is not a JSON value"),
+        (b"\xff{}", "not UTF-8"),
+        (b'{"a": "\xed\xa0\x80"}', "not UTF-8"),  # an encoded surrogate
+        (BIG_STRING[:-1], "line 1"),
+        (BIG_RECORDS.encode()[:-1] + b",]", "line 1"),
+    ],
+)
+def test_json_payloads_lambda_refuses_whatever_their_size(payload: bytes, words: str) -> None:
+    problem = protocol.json_problem(payload)
+    assert problem is not None and words in problem, problem
+
+
+@pytest.mark.parametrize("size", [100, 5 * 1024 * 1024])
+def test_the_invoke_api_refuses_a_payload_that_is_not_json(tmp_path: Path, size: int) -> None:
+    """Checked before any instance starts (the bootstrap here is never run)."""
+    import urllib.error
+    import urllib.request
+
+    from rustlambda.emulator import running
+
+    spec = FunctionSpec("f", host_elf(tmp_path / "bootstrap"))
+    with running([spec], settings(tmp_path)) as emu:
+        request = urllib.request.Request(
+            f"{emu.url}/2015-03-31/functions/f/invocations",
+            data=b'{"data": "' + b"x" * size + b'"',  # the closing brace is missing
+            method="POST",
+        )
+        with pytest.raises(urllib.error.HTTPError) as info:
+            urllib.request.urlopen(request, timeout=30)
+    assert info.value.code == 400
+    assert info.value.headers["x-amzn-ErrorType"] == "InvalidRequestContentException"
+    assert "Could not parse request body into json" in info.value.read().decode()

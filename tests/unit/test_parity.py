@@ -65,7 +65,11 @@ def test_refused_and_coming_flags_are_the_tables() -> None:
         for c, d, m in FLAGS
         if parity.classify(c, [d], m)[d].outcome is parity.Outcome.COMING
     }
-    assert coming == {("watch", "--only-lambda-apis"), ("watch", "--disable-cors")}
+    assert coming == {
+        (c.value, d) for entry in table.COMING for c in entry.commands for d in entry.decls
+    }
+    assert ("watch", "--wait") not in refused | coming  # --wait, --only-lambda-apis and
+    assert ("watch", "--only-lambda-apis") not in refused | coming  # --disable-cors work
 
 
 @pytest.mark.parametrize(

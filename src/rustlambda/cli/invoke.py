@@ -1,5 +1,6 @@
 """``rustlambda invoke``: call a function served by ``rustlambda watch``, or (``--remote``) one
-deployed on AWS Lambda. cargo-lambda's flags; those it refuses fail with their own error."""
+deployed on AWS Lambda, its last 4 KB of log on stderr. cargo-lambda's flags; those it refuses
+fail with their own error."""
 
 from __future__ import annotations
 
@@ -85,9 +86,24 @@ def invoke_command(**params: Any) -> None:
 
     refuse(Command.INVOKE, params)
     if params["list_examples"]:
-        for name in examples.names():
+        # cargo-lambda's names, one a line: an alias (the same fixture upstream ships twice)
+        # is listed as a name of its own
+        for name in sorted({*examples.names(), *examples.aliases()}):
             click.echo(name)
         return
+    if not params["remote"]:
+        remote_only = [
+            flag
+            for flag, key in (("--profile", "profile"), ("--region", "region"))
+            if params[key] is not None
+        ]
+        if params["retry_attempts"] is not None:
+            remote_only.append("--retry-attempts")
+        if remote_only:
+            raise ConfigError(
+                f"{', '.join(remote_only)} only apply to --remote",
+                "add --remote to invoke the deployed function, or drop them",
+            )
     address, data_ascii = _short_a(
         params["short_a"], params["invoke_address"], params["data_ascii"]
     )
@@ -113,6 +129,8 @@ def invoke_command(**params: Any) -> None:
             params["retry_attempts"],
         )
         response = invoke_remote(target, payload, client_context=context)
+        if response.log:  # the invocation's last 4 KB of log (LogType=Tail)
+            click.echo(response.log.rstrip("\n"), err=True)
     else:
         endpoint = params["endpoint_url"] or client.endpoint_for(
             address or _DEFAULT_ADDRESS, params["invoke_port"]
@@ -123,7 +141,11 @@ def invoke_command(**params: Any) -> None:
         )
     _print_body(response.body, str(params["output_format"]).lower())
     if response.function_error:
-        where = "in CloudWatch Logs" if params["remote"] else "in the rustlambda watch output"
+        where = (
+            "above (the log's last 4 KB) and in CloudWatch Logs"
+            if params["remote"]
+            else "in the rustlambda watch output"
+        )
         raise FunctionError(
             f"{function_name} failed: {response.error_summary}",
             f"see the function's log lines {where}",

@@ -5,6 +5,7 @@ commands that run, never for ``--version``."""
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from ..deployer import DeployResult
     from ..deployer.pool import Progress
     from ..emulator import LogRecord
+    from ..progress import BuildProgress
     from ..verify import VerifyReport
 
 
@@ -288,3 +290,84 @@ class LogPrinter:
             return
         style = "dim" if record.source == "platform" else "cyan"
         self.console.print(f"[{style}]\\[{escape(who)}][/] {escape(record.text)}", highlight=False)
+
+
+class BuildStatus:
+    """``watch``'s builds as they go: on a terminal a live status line (stage, current crate,
+    counts, elapsed seconds ticking); on a pipe a plain line at most every few seconds. Then
+    "built in N s", or a failed build's diagnostics in full, as cargo printed them."""
+
+    #: On a pipe, at most one progress line per this many seconds.
+    PIPE_EVERY = 5.0
+
+    def __init__(self, console: Console, *, live: bool, quiet: bool) -> None:
+        self.console = console
+        self.live = live
+        self.quiet = quiet
+        self.progress: BuildProgress | None = None
+        self._status: Any = None
+        self._printed = 0.0
+        self._shown: tuple[object, str | None] = (None, None)
+
+    def __call__(self, progress: BuildProgress) -> None:
+        from ..progress import Stage
+
+        self.progress = progress
+        if progress.stage in (Stage.DONE, Stage.FAILED):
+            self._end(progress)
+            return
+        if self.quiet:
+            return
+        if self.live:
+            if self._status is None:
+                self._status = self.console.status(self)
+                self._status.start()
+            return
+        # At once when it starts compiling or starts waiting (for cargo's lock...), else at
+        # most every PIPE_EVERY seconds.
+        notable = (progress.stage, progress.note) != self._shown and (
+            progress.note or progress.stage is Stage.COMPILING
+        )
+        since = max(self._printed, progress.started)
+        now = time.monotonic()
+        if notable or now - since >= self.PIPE_EVERY:
+            self._printed, self._shown = now, (progress.stage, progress.note)
+            self.console.print(f"[bold blue]info[/]: {escape(self._line())}", highlight=False)
+
+    def _line(self) -> str:
+        progress = self.progress
+        if progress is None:
+            return "building"
+        return f"building: {progress.describe()}, {progress.elapsed:.0f} s"
+
+    def __rich__(self) -> str:
+        """The live line, rendered a few times a second (so the seconds tick)."""
+        return f"[bold green]building[/] {escape(self._line().removeprefix('building: '))}"
+
+    def _end(self, progress: BuildProgress) -> None:
+        """Then "built in N s"; a failure is said by the warning or error that follows."""
+        from ..progress import Stage
+
+        if self._status is not None:
+            self._status.stop()
+            self._status = None
+        for line in progress.diagnostics:  # cargo's colours pass through on a terminal
+            self.console.print(line, markup=False, highlight=False)
+        if progress.stage is Stage.DONE and not self.quiet:
+            seconds = progress.elapsed
+            self.console.print(f"[bold blue]info[/]: built in {seconds:.1f} s", highlight=False)
+
+
+def lambda_api_exports(console: Console, name: str, env: dict[str, str]) -> None:
+    """Only-Lambda-APIs mode: the variables to export before starting ``name`` yourself, as
+    shell lines to copy (AWS credentials left out: your own chain serves a process you start)."""
+    import shlex
+
+    from ..emulator.environment import CREDENTIALS
+
+    how = f"cargo run --bin {name}"
+    console.print(f"[bold]{escape(name)}[/]: export these, then start it ({escape(how)}):")
+    first = ("AWS_LAMBDA_RUNTIME_API", "AWS_LAMBDA_FUNCTION_NAME")
+    for key in [*first, *sorted(k for k in env if k not in first)]:
+        if key in env and key not in CREDENTIALS:
+            console.print(f"  export {key}={shlex.quote(env[key])}", markup=False, highlight=False)

@@ -17,20 +17,28 @@ def watch_command(flags: WatchFlags) -> None:
     import os
     import signal
 
-    from ..emulator.aws_env import resolve_aws_environment
+    from ..emulator import Emulator
     from ..emulator.eventloop import new_event_loop
     from ..watch import watch
     from . import render
 
-    reporter = render.ConsoleReporter(render.stderr(), verbose=flags.verbose > 0, quiet=flags.quiet)
+    err = render.stderr()
+    reporter = render.ConsoleReporter(err, verbose=flags.verbose > 0, quiet=flags.quiet)
     logs = render.LogPrinter(render.stdout())
-    # The user's AWS chain (profile, SSO, env) and region reach the functions as on Lambda.
-    aws = resolve_aws_environment(environ=os.environ)
-    settings = dataclasses.replace(
-        flags.options.settings, region=aws.region, credentials=aws.credentials
-    )
-    options = dataclasses.replace(flags.options, settings=settings)
+    status = render.BuildStatus(err, live=err.is_terminal, quiet=flags.quiet)
+    options = flags.options
+    if err.is_terminal and "CARGO_TERM_COLOR" not in os.environ:
+        # cargo's diagnostics in colour on a terminal, as `cargo build` shows them there.
+        environ = {**os.environ, "CARGO_TERM_COLOR": "always"}
+        build = dataclasses.replace(options.build, environ=environ)
+        options = dataclasses.replace(options, build=build)
     received: list[int] = []
+
+    def on_ready(emulator: Emulator) -> None:
+        if emulator.settings.only_lambda_apis:
+            for name in emulator.function_names:
+                env = emulator.lambda_api_environment(name, credentials=False)
+                render.lambda_api_exports(err, name, env)
 
     async def run() -> None:
         stop = asyncio.Event()
@@ -43,7 +51,13 @@ def watch_command(flags: WatchFlags) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, on_signal, sig)
         await watch(
-            options, stop=stop, reporter=reporter, on_log=logs.record, on_notice=reporter.info
+            options,
+            stop=stop,
+            reporter=reporter,
+            on_log=logs.record,
+            on_notice=reporter.info,
+            on_progress=status,
+            on_ready=on_ready,
         )
         reporter.info("stopped: every instance was shut down")
 

@@ -47,6 +47,8 @@ class InvokeResponse:
     executed_version: str | None = None
     #: The prelude of a streamed HTTP answer (statusCode, headers, cookies), if it had one.
     prelude: dict[str, object] | None = None
+    #: The last 4 KB of the invocation's log, when asked for (``LogType=Tail``).
+    log: str | None = None
 
     @property
     def error_summary(self) -> str:
@@ -112,10 +114,13 @@ def invoke(
             message = parsed.get("message") or parsed.get("Message") or body.decode()
         except (ValueError, AttributeError):
             message = body.decode(errors="replace")
-        raise InvokeRequestError(
-            f"{code}: {message}",
-            "check the function name (rustlambda watch lists what it serves) and the payload",
-        ) from exc
+        fix = (
+            'invoke again once rustlambda watch serves the function (it prints "invoke at" '
+            "then), or start it with --wait"
+            if code == "ResourceConflictException"
+            else "check the function name (rustlambda watch lists what it serves) and the payload"
+        )
+        raise InvokeRequestError(f"{code}: {message}", fix) from exc
     except (urllib.error.URLError, ConnectionError, http.client.HTTPException, TimeoutError) as exc:
         reason = getattr(exc, "reason", exc)
         raise InvokeConnectionError(

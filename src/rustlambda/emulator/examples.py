@@ -58,6 +58,13 @@ def names() -> tuple[str, ...]:
     )
 
 
+def aliases() -> dict[str, str]:
+    """Other names accepted for a bundled example (cargo-lambda's, where upstream has two
+    identical fixtures) → the bundled example's name."""
+    available = set(names())
+    return {alias: target for alias, target in _ALIASES.items() if target in available}
+
+
 def _index() -> dict[str, str]:
     """Every accepted key (see `_key`) -> the bundled example's name."""
     available = names()

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 from . import function_url, protocol
+from .cors import allow, preflight
 from .http_messages import Body
 from .httpserver import Request, Response, StreamResponse
 from .invocation import ResponseStream
@@ -92,8 +93,13 @@ class InvokeApi:
             return await self.function_url(request, unquote(name), "/" + rest)
         if path.startswith(RUNTIME_API_PREFIX):
             return await self.emulator.lambda_api_request(request, path[len(RUNTIME_API_PREFIX) :])
-        if not _API_PATH.match(path) and len(self.emulator.function_names) == 1:
-            return await self.function_url(request, self.emulator.function_names[0], path)
+        if not _API_PATH.match(path):
+            if self.emulator.pending is not None:  # how many functions? after the build
+                unavailable = await self._unavailable()
+                if unavailable is not None:
+                    return function_url.error(503, unavailable)
+            if len(self.emulator.function_names) == 1:
+                return await self.function_url(request, self.emulator.function_names[0], path)
         return _aws_error(
             404, "UnknownOperationException", f"no such operation: {request.method} {path}"
         )
@@ -114,7 +120,29 @@ class InvokeApi:
             404, "ResourceNotFoundException", f"Function not found: {arn} (serving: {served})"
         )
 
+    async def _unavailable(self) -> str | None:
+        """While the functions are being built: wait for them (None), or why the invocation
+        cannot run, as Lambda says it for a function that is not Active."""
+        pending = self.emulator.pending
+        problem = await pending.settle() if pending is not None else None
+        if problem is None:
+            return None
+        state, _, reason = problem.partition(": ")
+        hint = (
+            "; invoke again once it is served, or start rustlambda watch with --wait"
+            if state == "Pending"
+            else ""
+        )
+        return (
+            "The operation cannot be performed at this time. The function is currently in the "
+            f"following state: {state} ({reason}{hint})"
+        )
+
     async def _prepare(self, request: Request, raw_name: str, operation: str) -> _Call | Response:
+        if self.emulator.pending is not None:
+            unavailable = await self._unavailable()
+            if unavailable is not None:
+                return _aws_error(409, "ResourceConflictException", unavailable)
         name = self._resolve(raw_name)
         if isinstance(name, Response):
             return name
@@ -134,11 +162,8 @@ class InvokeApi:
                 f"Request must be smaller than {limit} bytes for the "
                 f"{'InvokeAsync' if kind == 'Event' else operation} operation",
             )
-        payload: Body = parts  # forwarded to the runtime as it came
-        problem = None
-        if request.size <= protocol.JSON_CHECK_LIMIT:
-            payload = b"".join(parts) if len(parts) != 1 else parts[0]
-            problem = protocol.json_problem(payload)
+        payload = parts[0] if len(parts) == 1 else b"".join(parts)
+        problem = protocol.json_problem(payload)
         if problem is not None:
             return _aws_error(
                 400,
@@ -244,9 +269,16 @@ class InvokeApi:
     async def function_url(
         self, request: Request, raw_name: str, path: str
     ) -> Response | StreamResponse:
+        if self.emulator.pending is not None:
+            unavailable = await self._unavailable()
+            if unavailable is not None:
+                return function_url.error(503, unavailable)
         name = self._resolve(raw_name)
         if isinstance(name, Response):
             return name
+        cors = self.emulator.settings.cors
+        if cors and (answered := preflight(request)) is not None:
+            return answered
         body = await request.read()
         if request.size > protocol.REQUEST_LIMIT:
             return function_url.error(413, "Request payload too large")
@@ -255,7 +287,8 @@ class InvokeApi:
         running = asyncio.ensure_future(
             self.emulator.invoke_async(name, event, stream=stream, wait_report=False)
         )
-        return await function_url.response(stream, running)
+        answer = await function_url.response(stream, running)
+        return allow(answer, request) if cors else answer
 
 
 def _client_context(request: Request) -> str | None:

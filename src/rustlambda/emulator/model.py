@@ -54,6 +54,9 @@ class EmulatorSettings:
     #: Serve the Runtime API without starting the functions: the user starts each bootstrap
     #: (e.g. under a debugger) with ``Emulator.lambda_api_environment(function)``.
     only_lambda_apis: bool = False
+    #: Answer browsers' CORS requests on the function-URL front permissively (``emulator.cors``;
+    #: rustlambda watch turns it on, as cargo lambda watch does, unless --disable-cors).
+    cors: bool = False
 
     @property
     def listen_addresses(self) -> tuple[str, ...]:

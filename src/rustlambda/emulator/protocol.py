@@ -11,11 +11,14 @@ import json
 import math
 import secrets
 import struct
+import threading
 import time
 import uuid
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+import simdjson
 
 #: Synchronous invoke request payload limit (the caller gets RequestEntityTooLargeException).
 REQUEST_LIMIT = 6 * 1024 * 1024
@@ -66,25 +69,45 @@ def header_json(text: str) -> str:
     return json.dumps(json.loads(text), separators=(",", ":"), ensure_ascii=True)
 
 
-#: Invoke payloads up to this size are checked to be JSON, as Lambda does; a larger one is
-#: passed on unchecked (the check would cost more CPU than the rest of the invoke, and the
-#: function parses it anyway). Lambda's own limit for asynchronous invokes is 1 MB too.
-JSON_CHECK_LIMIT = 1024 * 1024
-
-
 def json_problem(payload: bytes) -> str | None:
-    """Why ``payload`` is not JSON (Lambda refuses such an Invoke), or None (empty is fine)."""
+    """Why ``payload`` is not JSON (Lambda refuses such an Invoke), or None (empty is fine).
+
+    Every payload is checked, as Lambda checks them, by simdjson: it validates 5 MiB in about
+    a millisecond without building Python objects (json.loads took 5 to 80 ms, orjson as long
+    for payloads of many small objects). Only a payload it refuses is parsed again by the json
+    module, for a message with the line and column, and for the two things simdjson alone
+    refuses: a number too large for a double (1e999) and a lone surrogate escape, which
+    Lambda's parser accepts. NaN and Infinity are refused, as Lambda refuses them.
+    """
     if not payload or payload.isspace():
         return None
+    parser = getattr(_parsers, "parser", None)
+    if parser is None:
+        # One parser per thread, kept: its buffers (about twice the largest payload) are
+        # reused; a new parser's fresh memory cost page faults worth 5 to 15 ms per 5 MiB.
+        parser = _parsers.parser = simdjson.Parser()
+    try:
+        document = parser.parse(payload)
+        del document  # the parser cannot parse again while a document refers to it
+        return None
+    except ValueError:  # UnicodeDecodeError included
+        pass
     try:
         # Decoding first: json.loads(bytes) detects the encoding and decodes with
         # "surrogatepass", which takes twice as long on large payloads.
-        json.loads(payload.decode())
+        json.loads(payload.decode(), parse_constant=_refuse_constant)
     except UnicodeDecodeError as exc:
         return f"not UTF-8: {exc}"
     except ValueError as exc:
         return str(exc)
     return None
+
+
+_parsers = threading.local()
+
+
+def _refuse_constant(name: str) -> object:
+    raise ValueError(f"{name} is not a JSON value")
 
 
 def new_request_id() -> str:

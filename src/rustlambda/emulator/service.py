@@ -73,6 +73,8 @@ class Emulator:
         self._set_aliases(aliases or {})
         self._servers: list[asyncio.Server] = []
         self._port = 0
+        #: While the functions are still being built (`hold`): how invocations are answered.
+        self.pending: Pending | None = None
 
     @staticmethod
     def _check_names(functions: Sequence[FunctionSpec]) -> None:
@@ -136,6 +138,28 @@ class Emulator:
     def url(self) -> str:
         return endpoint_for(self.settings.address, self._port)
 
+    @property
+    def urls(self) -> list[str]:
+        """Every address listened on (``url`` first; [::1] too by default)."""
+        return [
+            endpoint_for(str(server.sockets[0].getsockname()[0]), self._port)
+            for server in self._servers
+            if server.sockets
+        ]
+
+    def hold(self, *, wait: bool) -> None:
+        """The functions are being built (watch's first build): until `update` serves them,
+        an invocation waits for them (``wait``) or is answered as Lambda answers one for a
+        function whose state is Pending."""
+        self.pending = Pending(wait)
+
+    async def fail_pending(self, reason: str) -> None:
+        """The build the held invocations waited for failed: answer each of them with
+        ``reason`` (bounded: at most 5 s for their answers to go out)."""
+        pending, self.pending = self.pending, None
+        if pending is not None:
+            await pending.fail(reason)
+
     async def start(self) -> None:
         """Listen on the invoke address (instances start on their first invocation)."""
         api = InvokeApi(self)
@@ -160,11 +184,17 @@ class Emulator:
             self._servers.append(server)
             if index == 0:
                 port = self._port = server.sockets[0].getsockname()[1]
-        if self.settings.only_lambda_apis:
-            host = endpoint_for(self.settings.address, self._port).removeprefix("http://")
-            for name, pool in self._pools.items():
-                pool.user_runtime_api = f"{host}/.rt/{quote(name, safe='')}"
-                pool.lambda_apis_instance()  # listening before the user starts the runtime
+        for name, pool in self._pools.items():
+            self._open_lambda_apis(name, pool)
+
+    def _open_lambda_apis(self, name: str, pool: FunctionPool) -> None:
+        """Only-Lambda-APIs mode: the function's Runtime API, listening before the user starts
+        the runtime."""
+        if self.settings.only_lambda_apis and self._servers:
+            # With the scheme, as cargo lambda watch gives it: lambda_runtime parses the value
+            # as a URI, and host:port followed by a path is none ("InvalidFormat").
+            pool.user_runtime_api = f"{self.url}/.rt/{quote(name, safe='')}"
+            pool.lambda_apis_instance()
 
     def _server_error(self, message: str) -> None:
         self._on_notice(f"Invoke API: {message}")
@@ -189,9 +219,10 @@ class Emulator:
         request.cancel_on_disconnect = True  # a runtime that went away stops waiting for events
         return await instance.routes.handle(request)
 
-    def lambda_api_environment(self, function: str) -> dict[str, str]:
+    def lambda_api_environment(self, function: str, *, credentials: bool = True) -> dict[str, str]:
         """Only-Lambda-APIs mode: the variables to export before starting ``function``'s
-        bootstrap yourself (e.g. under a debugger). Asks for the AWS credentials now."""
+        bootstrap yourself (e.g. under a debugger). Asks for the AWS credentials now, unless
+        ``credentials`` is False (a runtime started from the user's shell has their chain)."""
         resolved = self.resolve(function)
         pool = self._pools.get(resolved) if resolved is not None else None
         if pool is None or pool.user_runtime_api is None:
@@ -199,13 +230,15 @@ class Emulator:
                 f"no function named {function!r} is served in only-Lambda-APIs mode",
                 f"use one of: {', '.join(self._pools) or 'none'}",
             )
-        credentials = self.settings.credentials() if self.settings.credentials else None
+        found: Mapping[str, str] | None = {}
+        if credentials:
+            found = self.settings.credentials() if self.settings.credentials else None
         env = process_env(
             pool.spec,
             self.settings,
             pool.user_runtime_api,
             protocol.log_stream_name(),
-            credentials,
+            found,
         )
         # Where the binary runs is the user's business: their PATH, libraries and directory.
         for name in ("PATH", "LD_LIBRARY_PATH", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR", "LANG"):
@@ -254,7 +287,8 @@ class Emulator:
         for name, spec in wanted.items():
             existing = self._pools.get(name)
             if existing is None:
-                self._pools[name] = self._pool(spec)
+                self._pools[name] = pool = self._pool(spec)
+                self._open_lambda_apis(name, pool)
                 changed.append(name)
             elif existing.spec != spec:
                 self._pool(spec)  # validate and warn as for a new function
@@ -265,12 +299,50 @@ class Emulator:
             if aliases is not None
             else {a: t for a, t in self.aliases.items() if t in self._pools}
         )
+        pending, self.pending = self.pending, None
+        if pending is not None:
+            pending.release()
         return changed
 
     async def stop(self) -> None:
         """Shut every instance down, then stop listening."""
         await asyncio.gather(*(pool.stop() for pool in self._pools.values()))
         await self._close_servers()
+
+
+class Pending:
+    """Invocations that arrive while the functions are still being built."""
+
+    def __init__(self, wait: bool) -> None:
+        self.wait = wait
+        self._done = asyncio.Event()
+        self._failure: str | None = None
+        self._waiting = 0
+
+    async def settle(self) -> str | None:
+        """Wait for the build (with ``wait``); None when the functions are served, else why
+        the invocation cannot run ("Pending: ..." or "Failed: ...")."""
+        if not self.wait:
+            return "Pending: rustlambda watch is still building the functions"
+        self._waiting += 1
+        try:
+            await self._done.wait()
+        finally:
+            self._waiting -= 1
+        return None if self._failure is None else f"Failed: {self._failure}"
+
+    def release(self) -> None:
+        self._done.set()
+
+    async def fail(self, reason: str) -> None:
+        self._failure = reason
+        self._done.set()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 5.0
+        while self._waiting and loop.time() < deadline:
+            await asyncio.sleep(0.01)
+        for _ in range(3):  # the woken handlers write their answers
+            await asyncio.sleep(0)
 
 
 def _header_json(text: str | None, what: str) -> str | None:

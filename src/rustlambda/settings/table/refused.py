@@ -94,15 +94,6 @@ REFUSALS: tuple[Refusal, ...] = (
         section=Section.WATCH,
     ),
     Refusal(
-        ("-w", "--wait"),
-        "rustlambda watch always builds before it serves (the first invoke never waits for a "
-        "compile)",
-        "drop --wait",
-        (Command.WATCH,),
-        keys=("wait",),
-        section=Section.WATCH,
-    ),
-    Refusal(
         ("--router",),
         "rustlambda's local Lambda has no custom HTTP routes",
         "invoke each function by name (rustlambda invoke NAME, or the Invoke API "
@@ -225,22 +216,8 @@ class Coming:
     where: str
 
 
-COMING: tuple[Coming, ...] = (
-    Coming(
-        ("--only-lambda-apis",),
-        ("only_lambda_apis",),
-        Section.WATCH,
-        (Command.WATCH,),
-        "emulator branch: serve only the Runtime APIs, for a function you start yourself",
-    ),
-    Coming(
-        ("--disable-cors",),
-        ("disable_cors",),
-        Section.WATCH,
-        (Command.WATCH,),
-        "emulator branch: the function-URL front (it sends no CORS headers)",
-    ),
-)
+#: None at the moment: --wait, --only-lambda-apis and --disable-cors came with the watch work.
+COMING: tuple[Coming, ...] = ()
 
 
 def coming_keys(section: Section) -> dict[str, str]:
