@@ -7,8 +7,10 @@ missing choice is one error naming the flag that makes it.
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,11 +22,6 @@ if TYPE_CHECKING:
     from ..scaffold import Processor, ScaffoldResult, TemplateOptions
 
 _FLAG = Callable[[Any], Any]
-
-#: cargo-lambda's flags for its template engine: rustlambda ships its templates instead.
-_TEMPLATE_ENGINE_FLAGS = ("template", "render_file", "render_var", "ignore_file")
-#: cargo-lambda's configuration-file flags: `new`/`init` read no configuration.
-_CONFIG_FLAGS = ("global_config", "context", "admerge")
 
 
 def _event_types_help() -> str:
@@ -89,10 +86,68 @@ _OPTIONS: list[_FLAG] = [
 ]
 
 
-def _scaffold_options(command: Callable[..., Any]) -> Callable[..., Any]:
+@dataclass(frozen=True)
+class ScaffoldFlags:
+    """The flags of `new` and `init`, typed (click's parameter names are the fields)."""
+
+    name: str | None
+    bin_name: str | None
+    event_type: str | None
+    http: bool
+    http_features: tuple[str, ...]
+    streaming: bool
+    extension: bool
+    internal: bool
+    events: bool
+    logs: bool
+    telemetry: bool
+    cdk: bool
+    no_interactive: bool
+    verbose: int
+    color: str
+    template: str | None
+    render_file: tuple[str, ...]
+    render_var: tuple[str, ...]
+    ignore_file: tuple[str, ...]
+    open_editor: bool
+    global_config: str | None
+    context: str | None
+    admerge: bool | None
+
+    def template_engine_flags(self) -> list[str]:
+        """cargo-lambda's template-engine flags given (rustlambda ships its templates)."""
+        given = {
+            "--template": self.template is not None,
+            "--render-file": bool(self.render_file),
+            "--render-var": bool(self.render_var),
+            "--ignore-file": bool(self.ignore_file),
+        }
+        return [flag for flag, on in given.items() if on]
+
+    def extension_flags(self) -> list[str]:
+        """The extension-only flags given."""
+        given = {
+            "--internal": self.internal,
+            "--events": self.events,
+            "--logs": self.logs,
+            "--telemetry": self.telemetry,
+        }
+        return [flag for flag, on in given.items() if on]
+
+
+def _scaffold_options(
+    command: Callable[[Path, ScaffoldFlags], None],
+) -> Callable[..., None]:
+    """click's options for `command`, which gets them as one `ScaffoldFlags`."""
+
+    @functools.wraps(command)
+    def with_flags(path: Path, **given: Any) -> None:
+        command(path, ScaffoldFlags(**given))
+
+    wrapped: Callable[..., None] = with_flags
     for flag in reversed(_OPTIONS):
-        command = flag(command)
-    return command
+        wrapped = flag(wrapped)
+    return wrapped
 
 
 def stdin_is_tty() -> bool:
@@ -100,21 +155,22 @@ def stdin_is_tty() -> bool:
     return sys.stdin is not None and sys.stdin.isatty()
 
 
-def _refuse_unsupported(kw: dict[str, Any]) -> None:
-    if any(kw[name] for name in _TEMPLATE_ENGINE_FLAGS):
-        given = [f"--{n.replace('_', '-')}" for n in _TEMPLATE_ENGINE_FLAGS if kw[n]]
+def _refuse_unsupported(kw: ScaffoldFlags) -> None:
+    given = kw.template_engine_flags()
+    if given:
         raise ConfigError(
             f"{', '.join(given)}: rustlambda does not render other templates (no download, "
             "no template engine options)",
             "choose one of the templates rustlambda ships: --event-type TYPE, --http, "
             "--streaming or --extension (see --help)",
         )
-    if kw["open_editor"]:
+    if kw.open_editor:
         raise ConfigError(
             "--open is not supported: rustlambda never starts an editor",
             "open the new project yourself, e.g. $EDITOR NAME",
         )
-    if any(kw[name] is not None for name in _CONFIG_FLAGS):
+    # cargo-lambda's configuration-file flags: `new`/`init` read no configuration
+    if any(v is not None for v in (kw.global_config, kw.context, kw.admerge)):
         raise ConfigError(
             "--global, --context and --admerge select cargo-lambda configuration, which "
             "`new` and `init` do not read",
@@ -122,22 +178,20 @@ def _refuse_unsupported(kw: dict[str, Any]) -> None:
         )
 
 
-def _template_flags(kw: dict[str, Any]) -> list[str]:
+def _template_flags(kw: ScaffoldFlags) -> list[str]:
     chosen = []
-    if kw["event_type"] is not None:
+    if kw.event_type is not None:
         chosen.append("--event-type")
-    if kw["http"] or kw["http_features"]:
+    if kw.http or kw.http_features:
         chosen.append("--http")
-    if kw["streaming"]:
+    if kw.streaming:
         chosen.append("--streaming")
-    if kw["extension"] or (
-        not chosen and any(kw[f] for f in ("internal", "events", "logs", "telemetry"))
-    ):
+    if kw.extension or (not chosen and kw.extension_flags()):
         chosen.append("--extension")  # the extension's own flags say which template it is
     return chosen
 
 
-def _choose_template(kw: dict[str, Any], interactive: bool) -> str:
+def _choose_template(kw: ScaffoldFlags, interactive: bool) -> str:
     """Which template: from the flags, a prompt, or -y's default."""
     chosen = _template_flags(kw)
     if len(chosen) > 1:
@@ -147,7 +201,7 @@ def _choose_template(kw: dict[str, Any], interactive: bool) -> str:
         )
     if chosen:
         return chosen[0].lstrip("-")
-    if kw["no_interactive"]:
+    if kw.no_interactive:
         return "event-type"
     if not interactive:
         raise ConfigError(
@@ -164,25 +218,25 @@ def _choose_template(kw: dict[str, Any], interactive: bool) -> str:
     return "event-type" if answer == "function" else answer
 
 
-def template_options(package: str, kw: dict[str, Any], *, interactive: bool) -> TemplateOptions:
+def template_options(package: str, kw: ScaffoldFlags, *, interactive: bool) -> TemplateOptions:
     """The `TemplateOptions` the flags (and, on a terminal, the answers) ask for."""
     from ..scaffold import EVENT_TYPES, JSON, HttpFeature, TemplateKind, TemplateOptions
     from ..scaffold import parse_event_type as parse
 
     _refuse_unsupported(kw)
-    prompts = interactive and not kw["no_interactive"]
+    prompts = interactive and not kw.no_interactive
     template = _choose_template(kw, prompts)
     if template != "extension":
         _only_with_extension(kw)
-    common: dict[str, Any] = {"package": package, "bin_name": kw["bin_name"], "cdk": kw["cdk"]}
+    common: dict[str, Any] = {"package": package, "bin_name": kw.bin_name, "cdk": kw.cdk}
     if template == "event-type":
-        spelling = kw["event_type"]
+        spelling = kw.event_type
         if spelling is None and prompts:
             keys = [JSON, *(e.key for e in EVENT_TYPES)]
             spelling = click.prompt("Event type", type=click.Choice(keys), default=JSON, err=True)
         return TemplateOptions(**common, event_type=parse(spelling or JSON))
     if template == "http":
-        features = tuple(HttpFeature.parse(v) for v in kw["http_features"])
+        features = tuple(HttpFeature.parse(v) for v in kw.http_features)
         if not features and prompts:
             choices = ["all", *(f.value for f in HttpFeature)]
             answer = click.prompt(
@@ -193,21 +247,26 @@ def template_options(package: str, kw: dict[str, Any], *, interactive: bool) -> 
     if template == "streaming":
         return TemplateOptions(**common, kind=TemplateKind.STREAMING)
     processors = _processors(kw)
-    if not processors and not kw["internal"] and prompts:
+    if not processors and not kw.internal and prompts:
         processors = _prompt_processors()
     return TemplateOptions(
-        **common, kind=TemplateKind.EXTENSION, internal=kw["internal"], processors=processors
+        **common, kind=TemplateKind.EXTENSION, internal=kw.internal, processors=processors
     )
 
 
-def _processors(kw: dict[str, Any]) -> frozenset[Processor]:
+def _processors(kw: ScaffoldFlags) -> frozenset[Processor]:
     from ..scaffold import Processor
 
-    return frozenset(p for p in Processor if kw[p.value])
+    given = {
+        Processor.EVENTS: kw.events,
+        Processor.LOGS: kw.logs,
+        Processor.TELEMETRY: kw.telemetry,
+    }
+    return frozenset(p for p, on in given.items() if on)
 
 
-def _only_with_extension(kw: dict[str, Any]) -> None:
-    given = [f"--{f}" for f in ("internal", "events", "logs", "telemetry") if kw[f]]
+def _only_with_extension(kw: ScaffoldFlags) -> None:
+    given = kw.extension_flags()
     if given:
         raise ConfigError(
             f"{', '.join(given)} go with --extension", "add --extension, or drop them"
@@ -295,7 +354,7 @@ def _package_name(path: Path, name: str | None) -> str:
 @click.command("new")
 @click.argument("path", type=click.Path(path_type=Path))
 @_scaffold_options
-def new_command(path: Path, **kw: Any) -> None:
+def new_command(path: Path, kw: ScaffoldFlags) -> None:
     """Create a Lambda project in a new directory PATH (cargo lambda new).
 
     \b
@@ -308,15 +367,15 @@ def new_command(path: Path, **kw: Any) -> None:
     """
     from ..scaffold import new_project
 
-    package = _package_name(path, kw["name"])
+    package = _package_name(path, kw.name)
     options = template_options(package, kw, interactive=stdin_is_tty())
-    _render(new_project(options, path), "new", kw["color"])
+    _render(new_project(options, path), "new", kw.color)
 
 
 @click.command("init")
 @click.argument("path", type=click.Path(path_type=Path), default=Path("."), required=False)
 @_scaffold_options
-def init_command(path: Path, **kw: Any) -> None:
+def init_command(path: Path, kw: ScaffoldFlags) -> None:
     """Create a Lambda project in an existing directory PATH (default: here), keeping the files
     there (cargo lambda init). Refused where a Cargo.toml already is.
 
@@ -324,9 +383,9 @@ def init_command(path: Path, **kw: Any) -> None:
     """
     from ..scaffold import init_project
 
-    package = _package_name(path, kw["name"])
+    package = _package_name(path, kw.name)
     options = template_options(package, kw, interactive=stdin_is_tty())
-    _render(init_project(options, path), "init", kw["color"])
+    _render(init_project(options, path), "init", kw.color)
 
 
 __all__: Sequence[str] = ("init_command", "new_command", "stdin_is_tty", "template_options")

@@ -33,22 +33,27 @@ _MARKS = {"ok": "ok", "missing": "MISSING", "optional": "--", "info": ".."}
 )
 @click.option("--color", type=click.Choice(["auto", "always", "never"]), hidden=True)
 @system_flags
-def system_command(flags: dict[str, Any], **params: Any) -> None:
+def system_command(
+    flags: dict[str, Any],
+    manifest_path: Path | None,
+    package: str | None,
+    binary: str | None,
+    output_format: str,
+    as_json: bool,
+    verbose: int,
+    color: str | None,
+) -> None:
     """Show the Rust toolchain, the Lambda targets' std, zig, qemu, cross and docker (with a
     fix for each missing piece) and the workspace's merged settings with their sources."""
     from ..system import SystemOptions, system_report
 
-    options = SystemOptions(
-        manifest_path=params["manifest_path"],
-        package=params["package"],
-        binary=params["binary"],
-        **flags,
-    )
+    del color  # accepted as cargo-lambda accepts it; the report is plain text
+    options = SystemOptions(manifest_path=manifest_path, package=package, binary=binary, **flags)
     report = system_report(options)
-    if params["as_json"] or str(params["output_format"]).lower() == "json":
+    if as_json or output_format.lower() == "json":
         click.echo(report.to_json())
         return
-    _text(report, every_setting=params["verbose"] > 0)
+    _text(report, every_setting=verbose > 0)
 
 
 def _text(report: SystemReport, *, every_setting: bool) -> None:
