@@ -5,7 +5,8 @@ target — openssl-sys under zig cross-compiling above all. cargo then prints a 
 script output; the user needs one sentence and the ways out. Failures that are not about the
 code at all get the error class that says what they are: rustup without a toolchain to run
 (exit 9), a target dir on a full or read-only disk (exit 13); a compiler killed by a signal
-(the out-of-memory killer, most often) is still a failed compile, with its own remedy.
+(the out-of-memory killer, most often) is still a failed compile, with its own remedy; so is a
+nightly-only cargo flag (``-Z``, ``--artifact-dir``) given to a stable cargo.
 """
 
 from __future__ import annotations
@@ -17,6 +18,10 @@ from dataclasses import dataclass
 
 from .errors import ArtifactError, CompileError, RustLambdaError, ToolNotFoundError
 
+_NIGHTLY = re.compile(
+    r"the `(?P<flag>[^`]+)` flag is only accepted on the nightly channel"
+    r"|the `(?P<unstable>[^`]+)` flag is unstable"
+)
 _SYS_FAILURE = re.compile(r"failed to run custom build command for `(?P<crate>[\w-]+-sys) v[^`]+`")
 
 OPENSSL_REMEDIES = (
@@ -82,7 +87,13 @@ def diagnose(lines: Sequence[str], targets: Sequence[str], code: int = 1) -> Dia
     """The cause of a failed build when we recognise it (``code``: cargo's exit code, negative
     when a signal ended it)."""
     text = "\n".join(lines)
-    for rule in (rustup_without_toolchain(text), _filesystem(lines), _killed(text, code)):
+    rules = (
+        rustup_without_toolchain(text),
+        _filesystem(lines),
+        _killed(text, code),
+        _nightly(text),
+    )
+    for rule in rules:
         if rule is not None:
             return rule
     return _native_dependency(text, targets)
@@ -142,6 +153,20 @@ def _killed(text: str, code: int) -> Diagnosis | None:
         "if the machine ran out of memory (dmesg shows the OOM killer), build with fewer "
         "parallel jobs (-j 1) or without LTO (--disable-optimizations), or add memory; then "
         "build again",
+    )
+
+
+def _nightly(text: str) -> Diagnosis | None:
+    """A nightly-only cargo flag given to a stable cargo."""
+    nightly = _NIGHTLY.search(text)
+    if nightly is None:
+        return None
+    flag = nightly["flag"] or nightly["unstable"]
+    return Diagnosis(
+        f"cargo refused {flag}: it is a nightly-only (unstable) cargo option and this "
+        "toolchain is stable",
+        "build with a nightly toolchain (`rustup toolchain install nightly`, then "
+        "RUSTUP_TOOLCHAIN=nightly rustlambda build ...), or drop the flag",
     )
 
 

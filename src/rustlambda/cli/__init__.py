@@ -28,6 +28,9 @@ COMMANDS: Mapping[str, str] = {
     "invoke": "rustlambda.cli.invoke:invoke_command",
     "deploy": "rustlambda.cli.deploy:deploy_command",
     "verify": "rustlambda.cli.verify:verify_command",
+    "system": "rustlambda.cli.system:system_command",
+    "new": "rustlambda.cli.scaffold:new_command",
+    "init": "rustlambda.cli.scaffold:init_command",
 }
 
 
@@ -49,8 +52,20 @@ class _Commands(click.Group):
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="rustlambda")
-def cli() -> None:
-    """Build, package and run Rust AWS Lambda functions (cargo-lambda compatible)."""
+@click.option("--global", "global_config", type=click.Path(), help="The global CargoLambda.toml.")
+@click.option("-x", "--context", help="CargoLambda.toml's context.")
+@click.option("--admerge", is_flag=True, default=None, help="Merge lists of every source.")
+@click.option("--color", type=click.Choice(["auto", "always", "never"]), help="Coloring.")
+@click.option("-v", "--verbose", count=True, help="More output (added to the command's -v).")
+@click.pass_context
+def cli(ctx: click.Context, /, **options: Any) -> None:
+    """Build, package and run Rust AWS Lambda functions (cargo-lambda compatible).
+
+    The options before the command are cargo-lambda's global ones: they apply to the command
+    as if given after it (where it takes them)."""
+    from ..flags import ROOT_OPTIONS
+
+    ctx.meta[ROOT_OPTIONS] = {k: v for k, v in options.items() if v not in (None, False, 0)}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -59,7 +74,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     runs, let cleanups run, and exit 130 / 143 (see `rustlambda.util.signals`)."""
     try:
         with signals.raising():
-            cli.main(
+            # Not standalone, click returns a command's ``Exit(code)`` rather than raising it.
+            code = cli.main(
                 args=list(argv) if argv is not None else sys.argv[1:],
                 prog_name="rustlambda",
                 standalone_mode=False,
@@ -76,7 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     except (click.exceptions.Abort, KeyboardInterrupt):
         return _fail(signals.interrupted(signal.SIGINT, "stopped by SIGINT (Ctrl-C)"))
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 def _fail(exc: RustLambdaError) -> int:
