@@ -1,6 +1,7 @@
 """Fault injection for the fault tests: tmpfs mounts (full, read-only), read-only bind mounts,
 the processes a run left behind, a snapshot of a folder, an error output's shape, and an HTTP
-proxy in front of moto that holds one request (to stop a deploy halfway).
+proxy in front of moto that holds chosen requests (to stop a deploy halfway), and a CLI run
+read as it goes (to signal it at the right moment).
 
 Mounting needs root (CI runs as root); as another user the tests that mount are skipped with
 the reason, never passed."""
@@ -10,7 +11,9 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
+import sys
 import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -109,6 +112,8 @@ class HoldingProxy:
 
     def __init__(self, upstream: str, hold: Callable[[str, str], bool]) -> None:
         self.held = threading.Event()
+        self.held_count = 0  # requests held so far
+        count_lock = threading.Lock()
         self._release = threading.Event()
         proxy = self
 
@@ -122,6 +127,8 @@ class HoldingProxy:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else None
                 if hold(self.command, self.path):
+                    with count_lock:
+                        proxy.held_count += 1
                     proxy.held.set()
                     proxy._release.wait(120)
                     self.close_connection = True
@@ -158,3 +165,38 @@ class HoldingProxy:
         self._release.set()
         self._server.shutdown()
         self._server.server_close()
+
+
+class Running:
+    """``rustlambda ARGV`` started as a user's shell would, its stderr read as it comes."""
+
+    def __init__(self, argv: list[str], cwd: Path, env: dict[str, str], *, session: bool) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "rustlambda", *argv],
+            cwd=cwd,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=session,  # its own process group, as a terminal's foreground job
+        )
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.lines.append(line)
+
+    def wait_for(self, condition: Callable[[], bool], what: str, timeout: float = 300) -> None:
+        deadline = time.monotonic() + timeout
+        while not condition():
+            assert self.proc.poll() is None, f"ended before {what}: {''.join(self.lines)}"
+            assert time.monotonic() < deadline, f"no {what} in {timeout} s: {''.join(self.lines)}"
+            time.sleep(0.1)
+
+    def finish(self, timeout: float = 60) -> tuple[int, str]:
+        code = self.proc.wait(timeout)
+        self._reader.join(10)
+        return code, "".join(self.lines)

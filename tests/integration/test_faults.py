@@ -17,10 +17,8 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
-import time
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +29,7 @@ from tests.damage import DAMAGES, damaged_zip, write_zip
 from .conftest import Moto, copy_fixture, run_cli
 from .faults import (
     HoldingProxy,
+    Running,
     assert_one_error,
     processes_mentioning,
     read_only_view,
@@ -224,41 +223,6 @@ def fault_place(fault: str, tmp_path: Path) -> Iterator[tuple[Path, tuple[str, .
 
 
 # ------------------------------------------------------------------------------- 7. signals
-class Running:
-    """``rustlambda ARGV`` started as a user's shell would, its stderr read as it comes."""
-
-    def __init__(self, argv: list[str], cwd: Path, env: dict[str, str], *, session: bool) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "rustlambda", *argv],
-            cwd=cwd,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-            start_new_session=session,  # its own process group, as a terminal's foreground job
-        )
-        self.lines: list[str] = []
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self.proc.stderr is not None
-        for line in self.proc.stderr:
-            self.lines.append(line)
-
-    def wait_for(self, condition: Callable[[], bool], what: str, timeout: float = 300) -> None:
-        deadline = time.monotonic() + timeout
-        while not condition():
-            assert self.proc.poll() is None, f"ended before {what}: {''.join(self.lines)}"
-            assert time.monotonic() < deadline, f"no {what} in {timeout} s: {''.join(self.lines)}"
-            time.sleep(0.1)
-
-    def finish(self, timeout: float = 60) -> tuple[int, str]:
-        code = self.proc.wait(timeout)
-        self._reader.join(10)
-        return code, "".join(self.lines)
-
-
 @pytest.fixture(scope="module")
 def slow_ws(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """std-workspace whose hello has a build script that sleeps: a build that is surely still

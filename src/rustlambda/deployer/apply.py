@@ -53,11 +53,17 @@ def _sleep(seconds: float) -> None:
 
 
 def apply_function(
-    aws: Aws, plan: FunctionPlan, reporter: Reporter, *, roles: RoleRegistry | None = None
+    aws: Aws,
+    plan: FunctionPlan,
+    reporter: Reporter,
+    *,
+    roles: RoleRegistry | None = None,
+    done: list[str] | None = None,
 ) -> Deployment:
     """Carry the plan out; on failure say what was already done (e.g. the role created).
-    ``roles``: shared by the functions deployed together (default: this one's own)."""
-    done: list[str] = []
+    ``roles``: shared by the functions deployed together (default: this one's own); ``done``:
+    each change is appended as it is made (read by the deploy a signal stops meanwhile)."""
+    done = [] if done is None else done
     try:
         return _apply(aws, plan, reporter, done, roles if roles is not None else Once())
     except (DeployError, Interrupted) as exc:

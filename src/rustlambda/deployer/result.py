@@ -125,3 +125,27 @@ def stopped_deploying(signum: int, name: str) -> Interrupted:
         "sent to AWS may still take effect)",
         "run the deploy again: it changes only what still differs",
     )
+
+
+def stopped_pool(
+    signum: int, stopped: dict[str, list[str]], finished: list[str], not_started: list[str]
+) -> Interrupted:
+    """The error for a deploy a signal stopped: the functions it was deploying (``stopped``:
+    name → the changes already made), those deployed before (``name (status)``), and those it
+    never started."""
+    error = signals.interrupted(
+        signum,
+        f"stopped by {signals.signal_name(signum)} while deploying {', '.join(stopped)} (a "
+        "request already sent to AWS may still take effect)"
+        if stopped
+        else f"stopped by {signals.signal_name(signum)} between two deploys",
+        "run the deploy again: it changes only what still differs",
+    )
+    for name, done in stopped.items():
+        if done:
+            error.add_context(f" (already done for {name}: {'; '.join(done)})")
+    if finished:
+        error.add_context(f"; deployed before it: {', '.join(finished)}")
+    if not_started:
+        error.add_context(f"; not started: {', '.join(not_started)}")
+    return error
