@@ -178,7 +178,8 @@ class DeployError(RustLambdaError):
 
 class ProjectPathError(RustLambdaError):
     """``rustlambda new``/``init`` cannot put the project there: ``new`` found a non-empty
-    directory, ``init`` found a Cargo.toml, or the files cannot be written."""
+    directory, ``init`` found a Cargo.toml, or the path is a file (files that cannot be
+    written are an `ArtifactError`, exit 13, as everywhere)."""
 
     exit_code = 24
 
