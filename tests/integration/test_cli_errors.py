@@ -30,14 +30,19 @@ class Case:
     argv: tuple[str, ...]  # "{ws}" and "{files}" are replaced by the folders below
     code: int
     says: str  # a fragment of the error line
-    cwd: str = "{ws}"
     env: tuple[tuple[str, str], ...] = ()
+    cwd: str = "{ws}"
     tool_output: bool = False  # cargo failed: its own output (error: lines) comes first
 
     @property
     def command(self) -> str:
         return self.argv[0]
 
+
+#: AWS keys that look valid (nothing checks them before a request is sent).
+_KEYS = (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"))
+#: An AWS endpoint nothing listens on, tried once.
+_CANNOT_REACH = ("--endpoint-url", "http://127.0.0.1:{closed_port}", "--retry-attempts", "1")
 
 CASES = [
     # ---- build
@@ -54,7 +59,7 @@ CASES = [
     Case(("build", "--target", "sparc-unknown-linux-gnu"), 7, "unsupported target"),
     Case(("build", "--target", "x86_64-unknown-linux-gnu.2.99"), 7, "no Lambda runtime"),
     Case(("build", "--compiler", "gcc"), 8, "gcc"),
-    Case(("build",), 9, "was not found", env=(("CARGO", "/nonexistent/cargo"),)),
+    Case(("build",), 9, "was not found", (("CARGO", "/nonexistent/cargo"),)),
     Case(
         ("build", "--target-dir", "{files}/notes.txt"), 13, "a file is in the way", tool_output=True
     ),
@@ -89,6 +94,44 @@ CASES = [
     Case(("deploy", "hello", "--binary-path", "{files}/notes.txt"), 15, "not an ELF"),
     Case(("deploy", "hello", "--binary-path", "{files}/damaged.zip"), 15, "encrypted"),
     Case(("deploy", "hello", "--binary-path", "{files}/bootstrap"), 22, "credentials"),
+    Case(("deploy", "--all", "--max-parallel", "0"), 2, "1<=x<=64"),
+    Case(("deploy", "--all", "hello"), 2, "--all deploys every built binary"),
+    Case(
+        ("deploy", "hello", "--binary-path", "{files}/bootstrap", "--endpoint-url", "notaurl"),
+        2,
+        "not a URL",
+        _KEYS,
+    ),
+    Case(
+        ("deploy", "hello", "--binary-path", "{files}/bootstrap", *_CANNOT_REACH),
+        23,
+        "cannot reach",
+        _KEYS,
+    ),
+    Case(("deploy", "--all", "--lambda-dir", "{files}/empty"), 13, "no built function"),
+    # ---- invoke --remote (AWS's Invoke API through boto3)
+    Case(("invoke", "--remote", "hello"), 22, "no AWS credentials"),
+    Case(("invoke", "--remote", "hello", "--profile", "nope"), 22, "profile 'nope'"),
+    Case(("invoke", "--remote", "hello", "--endpoint-url", "notaurl"), 2, "not a URL", _KEYS),
+    Case(("invoke", "--remote", "", *_CANNOT_REACH), 2, "FunctionName", _KEYS),
+    Case(("invoke", "--remote", "hello", "--data-example", "nope"), 18, "nope"),
+    Case(("invoke", "--remote", "hello", *_CANNOT_REACH), 19, "Could not connect", _KEYS),
+    # ---- new / init (scaffold)
+    Case(("new",), 2, "Missing argument 'PATH'"),
+    Case(("new", "{files}/fresh"), 2, "no template chosen"),
+    Case(("new", "-y", "--http", "--extension", "{files}/fresh"), 2, "choose different"),
+    Case(("new", "-y", "--event-type", "nope", "{files}/fresh"), 2, "no template for"),
+    Case(("new", "-y", "{files}/not.valid"), 2, "contains '.'"),
+    Case(("new", "-y", "--name", "n", "{files}/notes.txt"), 24, "not a directory"),
+    Case(("new", "-y", "{files}/nonempty"), 24, "not empty"),
+    Case(("new", "-y", "{files}/notes.txt/my-fn"), 13, "a file is where a folder is needed"),
+    Case(("init", "-y", "--bogus"), 2, "No such option"),
+    Case(("init", "-y", "{ws}"), 24, "already holds a Cargo.toml"),
+    Case(("init", "-y", "--name", "n", "{files}/notes.txt"), 24, "not a directory"),
+    Case(("init", "-y", "{files}/notes.txt/my-fn"), 13, "a file is where a folder is needed"),
+    # ---- system
+    Case(("system", "--bogus"), 2, "No such option"),
+    Case(("system", "extra"), 2, "unexpected extra argument"),
     # ---- verify
     Case(("verify", "--bogus"), 2, "No such option"),
     Case(("verify", "--runtime", "provided.al1", "{files}/bootstrap"), 2, "unknown runtime"),
@@ -118,6 +161,8 @@ def places(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     (files / "latin1").mkdir()
     (files / "latin1/Cargo.toml").write_bytes(b'[package]\nname = "caf\xe9"\n')
     (files / "empty").mkdir()
+    (files / "nonempty").mkdir()
+    (files / "nonempty/mine.txt").write_text("mine\n")
     (files / "notes.txt").write_text("not a program\n")
     os.mkfifo(files / "fifo")
     shutil.copy2(STATIC_ELF, files / "bootstrap")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -128,7 +129,8 @@ def invoke_command(**params: Any) -> None:
             params["endpoint_url"],
             params["retry_attempts"],
         )
-        response = invoke_remote(target, payload, client_context=context)
+        # the environment as deploy reads it (AWS_REGION too, which botocore alone ignores)
+        response = invoke_remote(target, payload, client_context=context, environ=os.environ)
         if response.log:  # the invocation's last 4 KB of log (LogType=Tail)
             click.echo(response.log.rstrip("\n"), err=True)
     else:
