@@ -56,6 +56,7 @@ CASES = [
     Case(("build", "--manifest-path", "{files}/broken/Cargo.toml"), 4, "not valid TOML"),
     Case(("build", "--manifest-path", "{files}/latin1/Cargo.toml"), 4, "not UTF-8"),
     Case(("build", "--bin", "nope"), 6, "no binary named 'nope'"),
+    Case(("--global", "{files}/latin1/Cargo.toml", "build"), 2, "not UTF-8 text"),
     Case(("build", "--target", "sparc-unknown-linux-gnu"), 7, "unsupported target"),
     Case(("build", "--target", "x86_64-unknown-linux-gnu.2.99"), 7, "no Lambda runtime"),
     Case(("build", "--compiler", "gcc"), 8, "gcc"),
