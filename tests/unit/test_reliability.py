@@ -34,6 +34,7 @@ from rustlambda.package import include_entries
 from rustlambda.targets import Arch, Runtime, Target
 from rustlambda.util import signals
 from rustlambda.util.fs import file_error
+from rustlambda.util.hashing import digest_file
 from rustlambda.verify import verify_path
 from tests.damage import DAMAGES, damaged_zip
 
@@ -383,3 +384,28 @@ def test_usage_errors_are_one_error_line_and_a_fix(capsys: pytest.CaptureFixture
         lines = err.splitlines()
         assert [line for line in lines if line.startswith("error: ")] == [lines[-2]]
         assert lines[-1].startswith("fix: see rustlambda")
+
+
+def test_functions_deployed_together_get_a_zip_each(tmp_path: Path) -> None:
+    """Every function's zip is called bootstrap.zip: in one deploy's temporary folder, each
+    must keep its own (one overwriting the other deployed one function's code as all)."""
+    from rustlambda.deployer.artifacts import package
+
+    from .test_deploy import plain
+
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    zips = []
+    for name in ("one", "two"):
+        source = tmp_path / name / "bootstrap"
+        source.parent.mkdir()
+        source.write_bytes(REAL_ELF + name.encode())  # two different executables
+        settings = plain(binary_name=name)
+        zips.append(
+            package(source, settings, include_root=tmp_path, arch=None, environ={}, scratch=scratch)
+        )
+    one, two = zips
+    assert one.temporary and two.temporary and one.zip_path != two.zip_path
+    assert one.sha256 != two.sha256
+    for pkg in zips:  # each zip on disk is still the one its digest describes
+        assert digest_file(pkg.zip_path).sha256 == pkg.sha256

@@ -14,6 +14,7 @@ executable is used as it is when it holds byte for byte what would be written.
 from __future__ import annotations
 
 import base64
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -216,8 +217,12 @@ def _zipped(
     kept = matching_zip(built, entries, environ=environ)
     if kept is not None:
         return kept.path, kept.sha256
+    try:  # a folder of its own: every function's zip is named bootstrap.zip
+        folder = Path(tempfile.mkdtemp(prefix=f"{settings.name}-", dir=scratch))
+    except OSError as exc:
+        raise file_error(exc, scratch, "create a folder in") from exc
     written = write_zip(
-        scratch / built.name,
+        folder / built.name,
         entries,
         environ=environ,
         hint="set TMPDIR to a folder on a disk with space (deploy zips there)",
