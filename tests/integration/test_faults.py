@@ -17,6 +17,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from pathlib import Path
 
 import pytest
 
+from rustlambda.util import signals
 from tests.damage import DAMAGES, damaged_zip, write_zip
 
 from .conftest import Moto, copy_fixture, run_cli
@@ -269,6 +271,29 @@ def test_a_signal_stops_the_build_and_every_tool_it_started(
     error = assert_one_error(stderr, signal.Signals(signum).name, "nothing was installed")
     assert "fix the errors cargo reports" not in error  # not a compile error
     assert snapshot(tmp_path / "lambda") == {}
+
+
+def test_sigterm_to_watch_mid_build_stops_the_build_and_exits_143(
+    slow_ws: Path, build_env: dict[str, str], tmp_path: Path
+) -> None:
+    """watch builds in a worker thread: its event loop's handler forwards the signal to the
+    build's tools (cargo, the build script), which end before watch does."""
+    target = tmp_path / "watch-target"
+    argv = ["watch", "--bin", "hello", "-P", "0", "--ignore-changes", "--target-dir", str(target)]
+    running = Running(argv, slow_ws, build_env, session=False)
+    running.wait_for(
+        lambda: any("build-script-build" in p for p in processes_mentioning(str(target))),
+        "hello's build script running under watch",
+    )
+    started = time.monotonic()
+    running.proc.send_signal(signal.SIGTERM)
+    returncode, stderr = running.finish()
+    took = time.monotonic() - started
+    left = processes_mentioning(str(target))  # right as watch ended
+    assert returncode == 143, stderr
+    assert left == [], left
+    assert took < signals.STOP_GRACE + 10, took  # not the build script's 300 s
+    assert "Traceback" not in stderr and "Event loop is closed" not in stderr, stderr
 
 
 def test_a_signal_mid_deploy_says_what_was_already_done(

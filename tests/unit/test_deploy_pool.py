@@ -8,6 +8,8 @@ import io
 import signal
 import threading
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -155,6 +157,28 @@ def test_a_task_stuck_on_aws_is_left_behind_after_the_grace(
     assert caught.value.signum == signal.SIGINT
     assert caught.value.running == frozenset({0}) and caught.value.results == [None, None]
     release.set()
+
+
+def test_an_interrupt_outside_the_cli_starts_no_further_task() -> None:
+    """Without the CLI's signal handlers, Ctrl-C is a KeyboardInterrupt in the waiting thread:
+    it is raised at once, and no task starts after it."""
+    started: list[int] = []
+
+    def task(n: int) -> int:
+        started.append(n)
+        time.sleep(0.05)
+        return n
+
+    def interrupted(_index: int, _value: int) -> None:
+        raise KeyboardInterrupt
+
+    halt = Halt()
+    tasks: list[Callable[[], int]] = [partial(task, n) for n in range(6)]
+    with pytest.raises(KeyboardInterrupt):
+        run_all(tasks, parallel=1, finished=interrupted, halt=halt)
+    time.sleep(0.2)  # a worker that went on would have started the next task by now
+    assert started in ([0], [0, 1])  # the task running when it came may finish
+    assert halt.signum == signal.SIGINT
 
 
 def test_a_signal_mid_deploy_names_what_each_function_got_to() -> None:

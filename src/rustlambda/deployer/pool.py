@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import queue
+import signal
 import threading
 import time
 from collections.abc import Callable, Hashable, Sequence
@@ -139,6 +140,11 @@ def run_all(
             halt.request(exc.signum)
         pool.grace(signals.STOP_GRACE, results, finished)
         raise Halted(exc.signum, list(results), pool.still_running()) from exc
+    except BaseException:  # KeyboardInterrupt outside the CLI, a defect in `finished`...
+        pool.stopping.set()  # no further task starts; the running ones end on their own
+        if halt is not None:
+            halt.request(signal.SIGINT)
+        raise
     if crashed is not None:
         raise crashed
     return results
