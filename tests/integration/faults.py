@@ -72,6 +72,13 @@ def snapshot(folder: Path) -> dict[str, bytes]:
     }
 
 
+def kill_mentioning(text: str) -> None:
+    """SIGKILL what a failed test left running (processes whose command line has ``text``)."""
+    for line in processes_mentioning(text):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(int(line.split(":", 1)[0]), 9)
+
+
 def processes_mentioning(text: str) -> list[str]:
     """Live processes (zombies have no command line) whose command line contains ``text``."""
     found = []
@@ -197,6 +204,10 @@ class Running:
             time.sleep(0.1)
 
     def finish(self, timeout: float = 60) -> tuple[int, str]:
-        code = self.proc.wait(timeout)
+        try:
+            code = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()  # a failed test leaves nothing running
+            raise
         self._reader.join(10)
         return code, "".join(self.lines)

@@ -33,6 +33,7 @@ from .faults import (
     HoldingProxy,
     Running,
     assert_one_error,
+    kill_mentioning,
     processes_mentioning,
     read_only_view,
     snapshot,
@@ -258,14 +259,17 @@ def _building(ws: Path, tmp_path: Path, env: dict[str, str], *, session: bool) -
 def test_a_signal_stops_the_build_and_every_tool_it_started(
     slow_ws: Path, build_env: dict[str, str], tmp_path: Path, signum: int, code: int, how: str
 ) -> None:
-    running = _building(slow_ws, tmp_path, build_env, session=signum == signal.SIGINT)
-    assert any("cargo" in p for p in processes_mentioning(str(tmp_path / "fresh-target")))
-    if signum == signal.SIGINT:
-        os.killpg(running.proc.pid, signum)
-    else:
-        running.proc.send_signal(signum)
-    returncode, stderr = running.finish()
-    left = processes_mentioning(str(tmp_path / "fresh-target"))  # right as rustlambda ended
+    try:
+        running = _building(slow_ws, tmp_path, build_env, session=signum == signal.SIGINT)
+        assert any("cargo" in p for p in processes_mentioning(str(tmp_path / "fresh-target")))
+        if signum == signal.SIGINT:
+            os.killpg(running.proc.pid, signum)
+        else:
+            running.proc.send_signal(signum)
+        returncode, stderr = running.finish()
+        left = processes_mentioning(str(tmp_path / "fresh-target"))  # right as rustlambda ended
+    finally:
+        kill_mentioning(str(tmp_path / "fresh-target"))
     assert returncode == code, stderr
     assert left == [], left  # cargo, cargo-zigbuild, the build script: ended before rustlambda
     error = assert_one_error(stderr, signal.Signals(signum).name, "nothing was installed")
@@ -281,15 +285,18 @@ def test_sigterm_to_watch_mid_build_stops_the_build_and_exits_143(
     target = tmp_path / "watch-target"
     argv = ["watch", "--bin", "hello", "-P", "0", "--ignore-changes", "--target-dir", str(target)]
     running = Running(argv, slow_ws, build_env, session=False)
-    running.wait_for(
-        lambda: any("build-script-build" in p for p in processes_mentioning(str(target))),
-        "hello's build script running under watch",
-    )
-    started = time.monotonic()
-    running.proc.send_signal(signal.SIGTERM)
-    returncode, stderr = running.finish()
-    took = time.monotonic() - started
-    left = processes_mentioning(str(target))  # right as watch ended
+    try:
+        running.wait_for(
+            lambda: any("build-script-build" in p for p in processes_mentioning(str(target))),
+            "hello's build script running under watch",
+        )
+        started = time.monotonic()
+        running.proc.send_signal(signal.SIGTERM)
+        returncode, stderr = running.finish()
+        took = time.monotonic() - started
+        left = processes_mentioning(str(target))  # right as watch ended
+    finally:
+        kill_mentioning(str(target))
     assert returncode == 143, stderr
     assert left == [], left
     assert took < signals.STOP_GRACE + 10, took  # not the build script's 300 s
