@@ -50,7 +50,10 @@ def read_elf(path: Path) -> ElfInfo:
         with path.open("rb") as fh:
             return _parse(fh, str(path))
     except OSError as exc:
-        raise ArtifactError(f"{path} is not a readable ELF file: {exc}", "") from exc
+        raise ArtifactError(
+            f"{path} is not a readable ELF file: {exc.strerror or exc}",
+            "check that it exists and can be read",
+        ) from exc
 
 
 def read_elf_stream(stream: IO[bytes], name: str) -> ElfInfo:
@@ -87,7 +90,10 @@ def _parse(fh: IO[bytes], name: str) -> ElfInfo:
         osabi = str(elf.header["e_ident"]["EI_OSABI"])
         entry_point = int(elf["e_entry"])
     except (ELFError, OSError, ConstructError, struct.error, ValueError) as exc:
-        raise ArtifactError(f"{name} is not a readable ELF file: {exc}", "") from exc
+        raise ArtifactError(
+            f"{name} is not a readable ELF file: {exc}",
+            "use the executable rustlambda build wrote (target/lambda/<bin>/bootstrap)",
+        ) from exc
     arch = {a.elf_machine: a for a in Arch}.get(machine)
     return ElfInfo(
         machine,

@@ -27,7 +27,9 @@ class RustLambdaError(Exception):
         self.details = details
 
     def __str__(self) -> str:
-        return self.message
+        # A front that shows only the exception's text (a CDK synth, a Python traceback, a
+        # log line) must still show the fix. The CLI prints ``message`` and ``fix`` itself.
+        return f"{self.message}\nfix: {self.fix}" if self.fix else self.message
 
     def add_context(self, context: str) -> None:
         """Append ``context`` to the message, e.g. what was already done when this failed."""
@@ -176,9 +178,26 @@ class DeployError(RustLambdaError):
 
 class ProjectPathError(RustLambdaError):
     """``rustlambda new``/``init`` cannot put the project there: ``new`` found a non-empty
-    directory, ``init`` found a Cargo.toml, or the files cannot be written."""
+    directory, ``init`` found a Cargo.toml, or the path is a file (files that cannot be
+    written are an `ArtifactError`, exit 13, as everywhere)."""
 
     exit_code = 24
+
+
+class Interrupted(RustLambdaError):
+    """SIGINT (Ctrl-C) stopped rustlambda; the tools it was running were stopped first."""
+
+    exit_code = 130  # 128 + SIGINT, as a shell reports a process ended by it
+
+    def __init__(self, message: str, fix: str = "", *, details: str = "", signum: int = 2) -> None:
+        super().__init__(message, fix, details=details)
+        self.signum = signum
+
+
+class Terminated(Interrupted):
+    """SIGTERM (a supervisor, ``kill``, ``Popen.terminate()``) stopped rustlambda, likewise."""
+
+    exit_code = 143  # 128 + SIGTERM
 
 
 def error_classes() -> list[type[RustLambdaError]]:

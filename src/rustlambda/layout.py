@@ -133,7 +133,7 @@ class Found:
 def scan(folder: Path) -> list[Found]:
     """The artifacts of a lambda dir (or any folder laid out like one): ``bootstrap``,
     ``bootstrap.zip``, ``*/bootstrap``, ``*/bootstrap.zip``, ``extensions/*``, and the same
-    inside the architecture folders. Hidden files are skipped."""
+    inside the architecture folders. Hidden files and folders are skipped."""
     found: list[Found] = []
     _scan(folder, ARCH_DIRS.get(folder.name), found)
     return found
@@ -153,7 +153,8 @@ def _scan(folder: Path, arch: Arch | None, found: list[Found]) -> None:
 
     add(folder / BOOTSTRAP, ArtifactKind.FUNCTION)
     add(folder / (BOOTSTRAP + ZIP_SUFFIX), ArtifactKind.FUNCTION)
-    for sub in sorted(p for p in folder.iterdir() if p.is_dir()):
+    # hidden folders are skipped: a build's staging folder is not an artifact
+    for sub in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")):
         if sub.name in ARCH_DIRS and arch is None:
             _scan(sub, ARCH_DIRS[sub.name], found)
         elif sub.name == EXTENSIONS:

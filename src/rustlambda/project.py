@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ManifestError, ManifestNotFoundError
+from .toolchain import raise_if_rustup_has_no_toolchain
 from .util.cmd import CommandRunner
 
 
@@ -123,6 +124,16 @@ def read_toml(path: Path) -> dict[str, Any]:
             f"{path} is not valid TOML: {exc}",
             f"fix the syntax of {path} at the place shown (check quotes, brackets and commas)",
         ) from exc
+    except UnicodeDecodeError as exc:
+        raise ManifestError(
+            f"{path} is not UTF-8 text (byte {exc.start} cannot be decoded)",
+            f"save {path} as UTF-8, as TOML requires",
+        ) from exc
+    except OSError as exc:
+        raise ManifestError(
+            f"cannot read {path}: {exc.strerror or exc}",
+            f"check that {path} is a readable file",
+        ) from exc
 
 
 def load_workspace(
@@ -141,6 +152,7 @@ def load_workspace(
     ]
     done = runner.run(argv, env=env, cwd=manifest.parent)
     if done.returncode != 0:
+        raise_if_rustup_has_no_toolchain(done.stderr)
         raise ManifestError(
             f"cargo could not read {manifest}",
             "fix the manifest problem cargo reports above (run `cargo metadata` to see it again)",

@@ -9,9 +9,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from .diagnose import rustup_without_toolchain
 from .errors import MissingTargetStdError, ToolNotFoundError, ZigNotFoundError
 from .reporting import Reporter
-from .util.cmd import CommandRunner, which
+from .util.cmd import CommandRunner, Completed, which
 
 
 @dataclass(frozen=True)
@@ -87,11 +88,22 @@ def find_cargo_zigbuild(env: Mapping[str, str]) -> str:
 
 def std_installed(rustc: str, triple: str, env: Mapping[str, str], runner: CommandRunner) -> bool:
     """Whether ``rustc`` has the standard library for ``triple`` (a libstd-*.rlib)."""
-    done = runner.run([rustc, "--print", "target-libdir", "--target", triple], env=env)
+    return _has_std(runner.run([rustc, "--print", "target-libdir", "--target", triple], env=env))
+
+
+def _has_std(done: Completed) -> bool:
     if done.returncode != 0:
         return False
     libdir = Path(done.stdout.strip())
     return libdir.is_dir() and any(libdir.glob("libstd-*.rlib"))
+
+
+def raise_if_rustup_has_no_toolchain(text: str, details: str = "") -> None:
+    """``text`` (a tool's error output) says rustup's proxy had no toolchain to run: that is
+    what the user must fix (exit 9), not the manifest or the target."""
+    known = rustup_without_toolchain(text)
+    if known is not None:
+        raise known.error(known.message, known.fix, details=details)
 
 
 def _rustup_toolchain(rustc: str, env: Mapping[str, str]) -> tuple[str, list[str]] | None:
@@ -127,8 +139,12 @@ def ensure_target_std(
     Never lets a build continue into rustc's E0463 ("can't find crate for `std`").
     """
     for triple in triples:
-        if std_installed(toolchain.rustc, triple, env, runner):
+        probe = runner.run(
+            [toolchain.rustc, "--print", "target-libdir", "--target", triple], env=env
+        )
+        if _has_std(probe):
             continue
+        raise_if_rustup_has_no_toolchain(probe.stderr)
         rustup = _rustup_toolchain(toolchain.rustc, env)
         rustup_output = ""
         if rustup is not None:

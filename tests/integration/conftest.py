@@ -8,7 +8,8 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+import urllib.request
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 import boto3
 import botocore.config
 import pytest
+from moto.server import ThreadedMotoServer
 from mypy_boto3_lambda import LambdaClient
 
 from rustlambda.toolchain import std_installed
@@ -114,6 +116,71 @@ def lambda_client(url: str) -> LambdaClient:
         aws_secret_access_key="test",
         config=botocore.config.Config(retries={"max_attempts": 1}, read_timeout=60),
     )
+
+
+@dataclass
+class Moto:
+    """moto's server on 127.0.0.1 (one per test module): every AWS service at one URL."""
+
+    url: str
+    recording: Path
+
+    def post(self, path: str) -> str:
+        request = urllib.request.Request(self.url + path, method="POST")
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return str(response.read().decode())
+
+    def reset(self) -> None:
+        self.post("/moto-api/reset")
+
+    def client(self, service: str) -> Any:
+        return boto3.client(
+            service,  # type: ignore[call-overload]
+            endpoint_url=self.url,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+
+
+@pytest.fixture(scope="module")
+def moto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Moto]:
+    recording = tmp_path_factory.mktemp("moto") / "recording.jsonl"
+    # moto reads these settings from the environment of its (this) process, at request time
+    saved = {
+        k: os.environ.get(k) for k in ("MOTO_IAM_LOAD_MANAGED_POLICIES", "MOTO_RECORDER_FILEPATH")
+    }
+    os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
+    os.environ["MOTO_RECORDER_FILEPATH"] = str(recording)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield Moto(f"http://{host}:{port}", recording)
+    finally:
+        server.stop()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@pytest.fixture
+def aws(moto: Moto, tmp_path: Path, build_env: dict[str, str]) -> dict[str, str]:
+    """A clean endpoint and the environment a user would deploy with."""
+    moto.reset()
+    env = {k: v for k, v in build_env.items() if not k.startswith("AWS_")}
+    env.update(
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_REGION="us-east-1",
+        AWS_ENDPOINT_URL=moto.url,
+        AWS_CONFIG_FILE=str(tmp_path / "no-config"),
+        AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "no-credentials"),
+        AWS_EC2_METADATA_DISABLED="true",
+    )
+    return env
 
 
 @dataclass(frozen=True)

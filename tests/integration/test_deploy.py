@@ -11,72 +11,21 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
 import shutil
-import urllib.request
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 import rustlambda
 from rustlambda import Arch, BuildOptions, Target
 from rustlambda.elf import read_elf
 
-from .conftest import copy_fixture, run_cli
+from .conftest import Moto, copy_fixture, run_cli
 
 X86 = Target.for_arch(Arch.X86_64)
 ARM = Target.for_arch(Arch.ARM64)
-
-
-@dataclass
-class Moto:
-    url: str
-    recording: Path
-
-    def post(self, path: str) -> str:
-        request = urllib.request.Request(self.url + path, method="POST")
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return str(response.read().decode())
-
-    def reset(self) -> None:
-        self.post("/moto-api/reset")
-
-    def client(self, service: str) -> Any:
-        return boto3.client(
-            service,  # type: ignore[call-overload]
-            endpoint_url=self.url,
-            region_name="us-east-1",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
-
-
-@pytest.fixture(scope="module")
-def moto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Moto]:
-    recording = tmp_path_factory.mktemp("moto") / "recording.jsonl"
-    # moto reads these settings from the environment of its (this) process, at request time
-    saved = {
-        k: os.environ.get(k) for k in ("MOTO_IAM_LOAD_MANAGED_POLICIES", "MOTO_RECORDER_FILEPATH")
-    }
-    os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
-    os.environ["MOTO_RECORDER_FILEPATH"] = str(recording)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield Moto(f"http://{host}:{port}", recording)
-    finally:
-        server.stop()
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 @dataclass
@@ -126,23 +75,6 @@ class Recording:
                 self.result.bodies.append(body)
 
 
-@pytest.fixture
-def aws(moto: Moto, tmp_path: Path, build_env: dict[str, str]) -> dict[str, str]:
-    """A clean endpoint and the environment a user would deploy with."""
-    moto.reset()
-    env = {k: v for k, v in build_env.items() if not k.startswith("AWS_")}
-    env.update(
-        AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",
-        AWS_REGION="us-east-1",
-        AWS_ENDPOINT_URL=moto.url,
-        AWS_CONFIG_FILE=str(tmp_path / "no-config"),
-        AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "no-credentials"),
-        AWS_EC2_METADATA_DISABLED="true",
-    )
-    return env
-
-
 @dataclass
 class Built:
     ws: Path
@@ -175,8 +107,9 @@ def deploy(ws: Path, env: dict[str, str], *args: str) -> dict[str, Any]:
     return json.loads(done.stdout)  # type: ignore[no-any-return]
 
 
-def code_sha256(zip_path: Path) -> str:
-    return base64.b64encode(hashlib.sha256(zip_path.read_bytes()).digest()).decode()
+def code_sha256(deployment: dict[str, Any]) -> str:
+    """Lambda's CodeSha256 of the zip a deployment reports (its SHA-256, base64)."""
+    return base64.b64encode(bytes.fromhex(deployment["sha256"])).decode()
 
 
 # ------------------------------------------------------------------------------ tests
@@ -189,14 +122,15 @@ def test_creates_the_function_with_the_elf_architecture_and_a_role(
     assert d["status"] == "created" and d["code_updated"] is True
     bootstrap = ws / "target/lambda" / arch / "hello/bootstrap"
     assert read_elf(bootstrap).arch is Arch(arch)
-    assert d["zip_path"] == str(bootstrap.with_name("bootstrap.zip"))
+    # zipped in a temporary folder: deploy writes nothing next to the build
+    assert d["zip_path"] is None and not bootstrap.with_name("bootstrap.zip").exists()
 
     lam, iam = moto.client("lambda"), moto.client("iam")
     config = lam.get_function(FunctionName="hello")["Configuration"]
     assert config["Architectures"] == [arch]
     assert config["Runtime"] == "provided.al2023"
     assert config["Handler"] == "bootstrap"
-    assert config["CodeSha256"] == code_sha256(Path(d["zip_path"]))
+    assert config["CodeSha256"] == code_sha256(d)
     # the workspace's [workspace.metadata.lambda.env] reaches the function, as it does in build
     assert config["Environment"]["Variables"] == {"GREETING": "hello"}
     role = iam.get_role(RoleName="rustlambda-hello")["Role"]
@@ -239,7 +173,7 @@ def test_changed_code_is_uploaded_once(moto: Moto, aws: dict[str, str], ws: Path
     assert recorded.count("PUT", "/functions/hello/code") == 1
     assert recorded.count("PUT", "/functions/hello/configuration") == 0
     after = lam.get_function(FunctionName="hello")["Configuration"]
-    assert after["CodeSha256"] == code_sha256(Path(d["zip_path"])) != before["CodeSha256"]
+    assert after["CodeSha256"] == code_sha256(d) != before["CodeSha256"]
 
 
 def test_switching_architecture_updates_code_and_architecture(
@@ -252,8 +186,8 @@ def test_switching_architecture_updates_code_and_architecture(
     # moto stores the code but not a new architecture: check what was asked of Lambda
     update = recorded.body("PUT", "/functions/hello/code")
     assert update["Architectures"] == ["arm64"]
-    zipped = Path(d["zip_path"]).read_bytes()
-    assert base64.b64decode(update["ZipFile"]) == zipped
+    zipped = base64.b64decode(update["ZipFile"])
+    assert hashlib.sha256(zipped).hexdigest() == d["sha256"] and len(zipped) == d["size"]
 
 
 def test_publish_alias_and_function_url(moto: Moto, aws: dict[str, str], ws: Path) -> None:
@@ -323,13 +257,14 @@ def test_extension_publishes_a_layer_version_once(
 ) -> None:
     (d,) = deploy(ws, aws, "probe-ext", "--extension")["deployments"]
     assert d["kind"] == "extension" and d["status"] == "published" and d["version"] == "1"
-    assert d["zip_path"].endswith("target/lambda/extensions/probe-ext.zip")
+    assert d["zip_path"] is None  # zipped in a temporary folder
+    assert not (ws / "target/lambda/extensions/probe-ext.zip").exists()
     lam = moto.client("lambda")
     layer = lam.get_layer_version(LayerName="probe-ext", VersionNumber=1)
     assert layer["CompatibleArchitectures"] == ["arm64"]  # from the ELF
     # zig links against glibc 2.34 (al2023): provided.al2 (2.26) could not run it
     assert layer["CompatibleRuntimes"] == ["provided.al2023"]
-    assert layer["Content"]["CodeSha256"] == code_sha256(Path(d["zip_path"]))
+    assert layer["Content"]["CodeSha256"] == code_sha256(d)
 
     (again,) = deploy(ws, aws, "probe-ext", "--extension")["deployments"]
     assert again["status"] == "unchanged" and again["version"] == "1"
@@ -360,7 +295,7 @@ def test_s3_upload(moto: Moto, aws: dict[str, str], ws: Path) -> None:
     ]
     assert d["status"] == "created"
     body = s3.get_object(Bucket="rustlambda-artifacts", Key="hello")["Body"].read()
-    assert body == Path(d["zip_path"]).read_bytes()
+    assert hashlib.sha256(body).hexdigest() == d["sha256"]
 
     missing = run_cli(
         "deploy", "echo", "--x86-64", "--s3-bucket", "no-such-bucket", cwd=ws, env=aws

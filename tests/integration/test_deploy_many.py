@@ -7,12 +7,14 @@ fixture's ``shared`` runtime crate; x86_64, debug profile without debug info) is
 the module; each test deploys a copy of it.
 """
 
-# ruff: noqa: F811
 from __future__ import annotations
 
 import json
 import re
 import shutil
+import signal
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,12 +25,12 @@ import pytest
 import rustlambda
 from rustlambda import Arch, BuildOptions, DeployOptions, Target
 from rustlambda.errors import DeployError
+from rustlambda.util import signals
 from tests.aws_proxy import THROTTLED, AwsProxy, Fault, in_progress, is_lambda
 
-from .conftest import FIXTURES, Recorder, run_cli
-
-# test_deploy's moto server and AWS environment fixtures, shared (so F401/F811 are expected)
-from .test_deploy import Moto, aws, code_sha256, moto  # noqa: F401
+from .conftest import FIXTURES, Moto, Recorder, run_cli
+from .faults import HoldingProxy, Running, assert_one_error
+from .test_deploy import code_sha256
 
 COUNT = 22
 NAMES = [f"f{i:02d}" for i in range(1, COUNT + 1)]
@@ -172,7 +174,7 @@ def test_concurrent_deploy_ends_as_a_sequential_one(
     assert [k for k, _ in lines] == list(range(1, COUNT + 1))
     assert sorted(name for _, name in lines) == NAMES
     for d in result["deployments"]:
-        assert code_sha256(Path(d["zip_path"])) == state(moto)[d["name"]][0].strip('"')
+        assert code_sha256(d) == state(moto)[d["name"]][0].strip('"')
         assert d["failure"] is None and d["retries"] == {}
     assert state(moto) == sequential  # same configuration, code, roles
     roles = moto.client("iam").list_roles()["Roles"]
@@ -232,7 +234,7 @@ def test_throttling_and_updates_in_progress_are_waited_out(
         assert d["retries"]["update in progress"] == 2  # the configuration, then the version
         config = lam.get_function(FunctionName=d["name"])["Configuration"]
         assert config["MemorySize"] == 256
-        assert config["CodeSha256"] == code_sha256(Path(d["zip_path"]))
+        assert config["CodeSha256"] == code_sha256(d)
     waited = sum(d["retries"].get("throttled", 0) for d in updated["deployments"])
     assert 0 < waited <= proxy.refused["TooManyRequestsException"]
 
@@ -291,3 +293,39 @@ def test_the_python_api_deploys_all_and_raises_with_every_outcome(
     outcome = caught.value.result
     assert outcome is not None and [d.name for d in outcome.failed] == ["f03"]
     assert {d.status for d in outcome.deployments if d.name != "f03"} == {"unchanged"}
+
+
+def test_sigterm_mid_deploy_all_says_what_each_function_got_to(
+    moto: Moto, aws: dict[str, str], ws: Path
+) -> None:
+    """Two at a time; the third and fourth CreateFunction are never answered: f01 and f02 are
+    created, f03 and f04 are in flight when SIGTERM comes, f05 to f22 never start. rustlambda
+    waits its grace for the two in flight, then exits 143 saying so (their threads, still
+    waiting on AWS, do not keep it running)."""
+    creates = iter(range(1, 1000))
+    count_lock = threading.Lock()
+
+    def third_create_on(method: str, path: str) -> bool:
+        if method != "POST" or path.rstrip("/") != "/2015-03-31/functions":
+            return False
+        with count_lock:
+            return next(creates) > 2
+
+    with HoldingProxy(moto.url, third_create_on) as proxy:
+        env = {**aws, "AWS_ENDPOINT_URL": proxy.url}
+        running = Running(["deploy", "--all", "--max-parallel", "2"], ws, env, session=False)
+        running.wait_for(lambda: proxy.held_count == 2, "two CreateFunction calls held")
+        running.proc.send_signal(signal.SIGTERM)
+        start = time.monotonic()
+        returncode, stderr = running.finish()
+        waited = time.monotonic() - start
+    assert returncode == 143, stderr
+    assert waited < signals.STOP_GRACE + 10, waited  # the grace, not the held calls' timeout
+    assert_one_error(
+        stderr,
+        "stopped by SIGTERM while deploying f03, f04 (a request already sent to AWS may still",
+        "deployed before it: f01 (created), f02 (created)",
+        "not started: " + ", ".join(NAMES[4:]),
+        "fix: run the deploy again",
+    )
+    assert sorted(state(moto)) == ["f01", "f02"]

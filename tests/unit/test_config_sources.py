@@ -140,6 +140,14 @@ def test_env_value(text: str, value: object) -> None:
     assert env_value(text) == value
 
 
+def test_a_cargolambda_toml_that_is_not_utf8_is_one_config_error(tmp_path: Path) -> None:
+    (tmp_path / "CargoLambda.toml").write_bytes(b'[build]\nprofile = "caf\xe9"\n')
+    sources = GlobalConfig(select(BuildOptions(), {}, tmp_path), {}, tmp_path)
+    [error] = sources.errors
+    assert error.exit_code == 2 and "is not UTF-8 text" in error.message
+    assert error.fix == f"save {tmp_path / 'CargoLambda.toml'} as UTF-8 (TOML files are UTF-8)"
+
+
 def test_a_context_is_read_over_the_plain_tables(tmp_path: Path) -> None:
     (tmp_path / "CargoLambda.toml").write_text(
         '[deploy]\nmemory = 256\nrole = "plain"\n[production.deploy]\nmemory = 1024\n'

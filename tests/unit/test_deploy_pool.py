@@ -5,8 +5,11 @@ in for Lambda), the ``max_parallel`` setting, the summary error and the CLI's re
 from __future__ import annotations
 
 import io
+import signal
 import threading
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -18,13 +21,14 @@ from rich.console import Console
 
 from rustlambda.cli import render
 from rustlambda.deployer import _summary, retry
-from rustlambda.deployer.pool import Once, Progress, run_all
-from rustlambda.deployer.result import Deployment, DeployResult, Failure
+from rustlambda.deployer.pool import Halt, Halted, Once, Progress, run_all
+from rustlambda.deployer.result import Deployment, DeployResult, Failure, stopped_pool
 from rustlambda.deployer.select import Target, parallelism
 from rustlambda.deployer.settings import DeployOptions
-from rustlambda.errors import ConfigError
+from rustlambda.errors import ConfigError, Terminated
 from rustlambda.layout import ArtifactKind
 from rustlambda.targets import Arch
+from rustlambda.util import signals
 
 from .test_deploy import plain, settings_for
 
@@ -100,6 +104,97 @@ def test_a_task_that_raises_is_raised_after_the_running_ones() -> None:
     with pytest.raises(RuntimeError, match="a defect"):
         run_all([slow, boom, lambda: 3], parallel=2, finished=lambda i, v: None)
     assert ended.is_set()
+
+
+def _signal_main_thread(signum: int) -> None:
+    """A signal as the kernel delivers it to rustlambda: to the main thread, in its handler."""
+    signal.pthread_kill(threading.main_thread().ident or 0, signum)
+
+
+def test_a_signal_starts_no_further_task_and_stops_the_running_ones() -> None:
+    halt = Halt()
+    started: list[int] = []
+    both = threading.Barrier(2, timeout=WAIT)
+
+    def task(n: int) -> str:
+        started.append(n)
+        both.wait()
+        if n == 0:
+            _signal_main_thread(signal.SIGTERM)
+        deadline = time.monotonic() + WAIT
+        while time.monotonic() < deadline:  # "AWS calls": each checks the halt first
+            try:
+                halt.check()
+            except signals.Signalled as exc:
+                return f"stopped by {exc.signum}"
+            time.sleep(0.005)
+        return "never stopped"
+
+    tasks = [lambda n=n: task(n) for n in range(5)]
+    with signals.raising(), pytest.raises(Halted) as caught:
+        run_all(tasks, parallel=2, finished=lambda i, v: None, halt=halt)
+    halted = caught.value
+    assert halted.signum == signal.SIGTERM and halt.signum == signal.SIGTERM
+    assert halted.results == [f"stopped by {signal.SIGTERM}"] * 2 + [None] * 3
+    assert halted.running == frozenset() and sorted(started) == [0, 1]
+
+
+def test_a_task_stuck_on_aws_is_left_behind_after_the_grace(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(signals, "STOP_GRACE", 0.2)
+    release = threading.Event()
+
+    def stuck() -> str:
+        _signal_main_thread(signal.SIGINT)
+        assert release.wait(WAIT)  # never checks the halt: a request AWS does not answer
+        return "late"
+
+    start = time.monotonic()
+    with signals.raising(), pytest.raises(Halted) as caught:
+        run_all([stuck, lambda: "never"], parallel=1, finished=lambda i, v: None, halt=Halt())
+    assert time.monotonic() - start < WAIT / 2  # the grace, not the stuck task
+    assert caught.value.signum == signal.SIGINT
+    assert caught.value.running == frozenset({0}) and caught.value.results == [None, None]
+    release.set()
+
+
+def test_an_interrupt_outside_the_cli_starts_no_further_task() -> None:
+    """Without the CLI's signal handlers, Ctrl-C is a KeyboardInterrupt in the waiting thread:
+    it is raised at once, and no task starts after it."""
+    started: list[int] = []
+
+    def task(n: int) -> int:
+        started.append(n)
+        time.sleep(0.05)
+        return n
+
+    def interrupted(_index: int, _value: int) -> None:
+        raise KeyboardInterrupt
+
+    halt = Halt()
+    tasks: list[Callable[[], int]] = [partial(task, n) for n in range(6)]
+    with pytest.raises(KeyboardInterrupt):
+        run_all(tasks, parallel=1, finished=interrupted, halt=halt)
+    time.sleep(0.2)  # a worker that went on would have started the next task by now
+    assert started in ([0], [0, 1])  # the task running when it came may finish
+    assert halt.signum == signal.SIGINT
+
+
+def test_a_signal_mid_deploy_names_what_each_function_got_to() -> None:
+    error = stopped_pool(
+        signal.SIGTERM,
+        {"b": ["created IAM role r"], "c": []},
+        ["a (created)"],
+        ["d", "e"],
+    )
+    assert isinstance(error, Terminated) and error.exit_code == 143
+    assert error.message == (
+        "stopped by SIGTERM while deploying b, c (a request already sent to AWS may still take "
+        "effect) (already done for b: created IAM role r); deployed before it: a (created); "
+        "not started: d, e"
+    )
+    assert error.fix == "run the deploy again: it changes only what still differs"
 
 
 def test_once_makes_a_value_once_for_every_waiting_caller() -> None:

@@ -7,7 +7,7 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from rustlambda.errors import ProjectPathError
+from rustlambda.errors import ArtifactError, ProjectPathError
 from rustlambda.scaffold import ProjectFile, TemplateOptions, init_project, new_project, render
 from rustlambda.scaffold import write as scaffold_write
 
@@ -77,9 +77,12 @@ def test_a_failed_new_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyP
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(scaffold_write, "_write", write_then_fail)
-    with pytest.raises(ProjectPathError) as raised:
+    with pytest.raises(ArtifactError) as raised:
         new_project(OPTIONS, tmp_path / "my-fn")
-    assert "No space left on device" in raised.value.message
+    # an OS error is exit 13 with the fix for its errno, as every file rustlambda writes
+    assert raised.value.exit_code == 13
+    assert "no space left on device" in raised.value.message
+    assert "is full" in raised.value.fix and "permissions" not in raised.value.fix
     assert os.listdir(tmp_path) == []
 
 
@@ -140,7 +143,38 @@ def test_a_failed_init_removes_what_it_placed(
         real_link(source, target)
 
     monkeypatch.setattr(os, "link", link_then_fail)
-    with pytest.raises(ProjectPathError, match="Permission denied"):
+    with pytest.raises(ArtifactError, match="Permission denied"):
         init_project(OPTIONS, tmp_path)
     assert tree(tmp_path) == {"README.md"}
     assert os.listdir(tmp_path) == ["README.md"]  # created directories removed too
+
+
+def test_a_gitignore_that_cannot_be_extended_is_left_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / ".gitignore").write_text("node_modules\n")
+    real_replace = Path.replace
+
+    def replace_fails(self: Path, target: Path) -> Path:
+        if self.name.startswith(".gitignore.rustlambda-"):
+            raise OSError(30, "Read-only file system")
+        return real_replace(self, target)
+
+    monkeypatch.setattr(Path, "replace", replace_fails)
+    with pytest.raises(ArtifactError) as raised:
+        init_project(OPTIONS, tmp_path)
+    assert raised.value.exit_code == 13 and "read-only file system" in raised.value.message
+    assert (tmp_path / ".gitignore").read_text() == "node_modules\n"
+    assert not [p for p in os.listdir(tmp_path) if p.startswith(".gitignore.")]
+
+
+def test_an_unreadable_parent_is_a_file_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def denied(self: Path) -> bool:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "exists", denied)
+    with pytest.raises(ArtifactError) as raised:
+        new_project(OPTIONS, tmp_path / "locked" / "my-fn")
+    assert raised.value.exit_code == 13 and "Permission denied" in raised.value.message

@@ -11,13 +11,18 @@ from pathlib import Path
 
 from .. import layout
 from ..compilers import backend_for
-from ..errors import ConfigError, NoBinaryTargetsError, UnknownBinaryError
+from ..errors import (
+    ConfigError,
+    NoBinaryTargetsError,
+    UnknownBinaryError,
+    UnsupportedTargetError,
+)
 from ..layout import ArtifactKind
 from ..optimize import plan_overrides
 from ..options import BuildOptions, OutputFormat
 from ..package import ZipEntry, include_entries
 from ..project import BinKind, BinTarget, Workspace, load_workspace, locate_manifest
-from ..targets import Target, default_target
+from ..targets import Runtime, Target, default_target, version_str
 from ..toolchain import Toolchain, find_toolchain
 from ..util.cmd import CommandRunner, SubprocessRunner
 from .settings import BuildSettings, resolve_build
@@ -141,6 +146,36 @@ def _check_conflicts(settings: BuildSettings, selected: Sequence[BinTarget]) -> 
         )
 
 
+def _glibc_notes(settings: BuildSettings) -> list[str]:
+    """A pinned glibc (``.2.xx``) above every Lambda runtime's is refused before compiling:
+    nothing could run the binary. Above this build's runtime only, it is a warning: the
+    verification at the end fails the build (unless --no-verify), and the binary would run on
+    the other runtime, which the warning names."""
+    notes: list[str] = []
+    newest = max(Runtime, key=lambda r: r.glibc)
+    for target in settings.targets:
+        if target.glibc is None or target.glibc <= settings.runtime.glibc:
+            continue
+        pinned = version_str(target.glibc)
+        if target.glibc > newest.glibc:
+            supported = ", ".join(f"{r.value} {version_str(r.glibc)}" for r in Runtime)
+            raise UnsupportedTargetError(
+                f"target {target}: no Lambda runtime has glibc {pinned} ({supported}), so "
+                "nothing on Lambda could run the binary",
+                f"drop the suffix ({target.triple}: rustlambda links against the runtime's "
+                f"glibc) or pin at most {version_str(newest.glibc)}: "
+                f"{target.triple}.{version_str(newest.glibc)}",
+            )
+        runs_on = next(r for r in Runtime if target.glibc <= r.glibc)
+        notes.append(
+            f"target {target} links against glibc {pinned}, newer than "
+            f"{settings.runtime.value}'s {version_str(settings.runtime.glibc)}: the binary "
+            f"runs on {runs_on.value} only (drop the suffix to link against "
+            f"{settings.runtime.value}'s glibc)"
+        )
+    return notes
+
+
 def plan_build(options: BuildOptions, *, runner: CommandRunner | None = None) -> BuildPlan:
     """Everything a build will do, decided before anything runs (see `BuildPlan`)."""
     runner = runner or SubprocessRunner()
@@ -152,6 +187,7 @@ def plan_build(options: BuildOptions, *, runner: CommandRunner | None = None) ->
     selected = select_binaries(workspace, options)
     settings = resolve_build(options, environ, workspace, selected, (default_target(),))
     _check_conflicts(settings, selected)
+    glibc_notes = _glibc_notes(settings)
     invocation = backend_for(settings.compiler.kind).invocation(
         settings.compiler, settings.targets, settings.runtime, toolchain, environ
     )
@@ -178,9 +214,14 @@ def plan_build(options: BuildOptions, *, runner: CommandRunner | None = None) ->
         *settings.compiler.extra_args,
         *options.cargo_args,
     ]
-    notes = list(settings.warnings) + list(invocation.notes) + list(overrides.notes)
-    build_env = {**environ, **_function_env(settings, notes), **settings.build_env}
-    build_env.update({**invocation.env, **overrides.env})
+    notes = [*settings.warnings, *glibc_notes, *invocation.notes, *overrides.notes]
+    build_env = {
+        **environ,
+        **_function_env(settings, notes),
+        **settings.build_env,
+        **invocation.env,
+        **overrides.env,
+    }
     lambda_dir = (
         (cwd / settings.lambda_dir).resolve()
         if settings.lambda_dir

@@ -1,25 +1,34 @@
-"""Run a plan: check the targets' std, run cargo once, install each binary into the lambda
-dir (copied, never moved), zip it if asked, and verify everything against the runtime."""
+"""Run a plan: check the targets' std, run cargo once, stage each binary (copied, never moved)
+and its zip if asked, verify everything against the runtime, and only then install them all
+into the lambda dir (`install`): a failed build leaves the previous artifacts untouched."""
 
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
 from ..diagnose import diagnose
-from ..errors import ArtifactError, CompileError
+from ..errors import ArtifactError, CompileError, Interrupted, VerifyError
 from ..layout import ArtifactKind
 from ..options import BuildOptions
-from ..package import extension_zip_entries, function_zip_entries, write_zip
+from ..package import (
+    ZipResult,
+    extension_zip_entries,
+    function_zip_entries,
+    matching_zip,
+    write_zip,
+)
 from ..reporting import LoggingReporter, Reporter
 from ..targets import Runtime
 from ..toolchain import ensure_target_std
+from ..util import signals
 from ..util.cmd import CommandRunner, SubprocessRunner
+from ..util.fs import file_error
 from ..util.hashing import digest_stream
 from ..verify import ArtifactReport, VerifyReport, verify_artifacts
+from .install import Staging
 from .plan import BuildPlan, PlannedOutput, plan_build
 from .result import Artifact, BuildResult
 
@@ -31,15 +40,56 @@ def run_plan(
     runner = runner or SubprocessRunner()
     for note in plan.notes:
         reporter.warning(note)
-    if not plan.settings.skip_target_check:
-        ensure_target_std(
-            plan.toolchain,
-            plan.triples,
-            env=plan.env,
-            cwd=plan.cwd,
-            runner=runner,
-            reporter=reporter,
+    untouched = f"nothing was installed: the previous artifacts in {plan.lambda_dir} are untouched"
+    try:
+        if not plan.settings.skip_target_check:
+            ensure_target_std(
+                plan.toolchain,
+                plan.triples,
+                env=plan.env,
+                cwd=plan.cwd,
+                runner=runner,
+                reporter=reporter,
+            )
+        _compile(plan, reporter, runner)
+    except Interrupted as exc:
+        exc.add_context(f"; {untouched}")
+        raise
+    missing = [o.source for o in plan.outputs if not o.source.is_file()]
+    if missing:
+        raise ArtifactError(
+            "cargo succeeded but did not leave " + ", ".join(map(str, missing)),
+            "check for a custom build.target-dir or a compiler subcommand that puts binaries "
+            "elsewhere",
         )
+    warnings = list(plan.notes)
+    staging = Staging(plan.lambda_dir)
+    try:
+        with staging:
+            artifacts = [_stage(o, plan, staging) for o in plan.outputs]
+            verification = None
+            if plan.verify:
+                verification = _verify(artifacts, plan.settings.runtime, staging)
+                for report in verification.artifacts:
+                    for finding in report.warnings:
+                        warning = f"{report.label}: {finding.message}"
+                        reporter.warning(warning)
+                        warnings.append(warning)
+                _raise_on_failure(verification, untouched)
+            staging.commit()
+    except signals.Signalled as exc:
+        stopped = f"stopped by {signals.signal_name(exc.signum)}"
+        message = (
+            f"{stopped} after the new artifacts were installed"
+            if staging.committed
+            else f"{stopped}; {untouched}"
+        )
+        raise signals.interrupted(exc.signum, message) from exc
+    return BuildResult(tuple(artifacts), plan.lambda_dir, plan.argv, tuple(warnings), verification)
+
+
+def _compile(plan: BuildPlan, reporter: Reporter, runner: CommandRunner) -> None:
+    """The one cargo run; a failure becomes the error that says what it is."""
     reporter.command(plan.argv)
     lines: list[str] = []
 
@@ -50,43 +100,37 @@ def run_plan(
     code = runner.stream(plan.argv, env=plan.env, cwd=plan.cwd, on_line=on_line)
     if code != 0:
         names = ", ".join(sorted({b.name for b in plan.selected}))
-        known = diagnose(lines, plan.triples)
+        known = diagnose(lines, plan.triples, code)
+        if known is not None:
+            raise known.error(
+                f"cargo failed (exit code {code}) building {names}: {known.message}",
+                known.fix,
+                details=_diagnostics(lines),
+            )
         raise CompileError(
-            f"cargo failed (exit code {code}) building {names}"
-            + (f": {known.message}" if known else ""),
-            known.fix if known else "fix the errors cargo reports above, then build again",
+            f"cargo failed (exit code {code}) building {names}",
+            "fix the errors cargo reports above, then build again",
             details=_diagnostics(lines),
         )
-    missing = [o.source for o in plan.outputs if not o.source.is_file()]
-    if missing:
-        raise ArtifactError(
-            "cargo succeeded but did not leave " + ", ".join(map(str, missing)),
-            "check for a custom build.target-dir or a compiler subcommand that puts binaries "
-            "elsewhere",
-        )
-    artifacts = [_install(o, plan) for o in plan.outputs]
-    warnings = list(plan.notes)
-    for index, output in enumerate(plan.outputs):
-        if output.zip_dest is not None:
-            artifacts[index] = _pack(artifacts[index], output, plan)
-    verification = None
-    if plan.verify:
-        verification = _verify(artifacts, plan.settings.runtime)
-        for report in verification.artifacts:
-            for finding in report.warnings:
-                warning = f"{report.label}: {finding.message}"
-                reporter.warning(warning)
-                warnings.append(warning)
+
+
+def _raise_on_failure(verification: VerifyReport, untouched: str) -> None:
+    try:
         verification.raise_on_failure()
-    return BuildResult(tuple(artifacts), plan.lambda_dir, plan.argv, tuple(warnings), verification)
+    except VerifyError as exc:
+        exc.add_context(f" ({untouched})")
+        raise
 
 
-def _verify(artifacts: Sequence[Artifact], runtime: Runtime) -> VerifyReport:
-    """Check every artifact (its zip when there is one) for its own architecture."""
+def _verify(artifacts: Sequence[Artifact], runtime: Runtime, staging: Staging) -> VerifyReport:
+    """Check every staged artifact (its zip when there is one) for its own architecture; the
+    report names the paths they are installed at."""
     reports: list[ArtifactReport] = []
     for arch in dict.fromkeys(a.arch for a in artifacts):
-        paths = [a.zip.path if a.zip else a.path for a in artifacts if a.arch is arch]
-        reports += verify_artifacts(paths, runtime=runtime, arch=arch).artifacts
+        finals = [a.zip.path if a.zip else a.path for a in artifacts if a.arch is arch]
+        by_staged = {staging.staged(final): final for final in finals}
+        found = verify_artifacts(list(by_staged), runtime=runtime, arch=arch).artifacts
+        reports += [replace(r, path=by_staged.get(r.path, r.path)) for r in found]
     return VerifyReport(tuple(reports), runtime)
 
 
@@ -97,20 +141,19 @@ def _diagnostics(lines: list[str], limit: int = 200) -> str:
     return "\n".join(chosen[-limit:])
 
 
-def _install(output: PlannedOutput, plan: BuildPlan) -> Artifact:
-    """Copy (never move: cargo must stay fresh) to a temp file, then rename into place."""
-    output.dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=".bootstrap-", dir=output.dest.parent)
+def _stage(output: PlannedOutput, plan: BuildPlan, staging: Staging) -> Artifact:
+    """Copy (never move: cargo must stay fresh) into the staging folder, and zip it if asked."""
+    staged = staging.place(output.dest)
     try:
-        with os.fdopen(fd, "wb") as out, output.source.open("rb") as src:
+        with staged.open("xb") as out, output.source.open("rb") as src:
             copied = digest_stream(src, copy_to=out)
-        os.chmod(tmp_name, 0o755)
-        os.replace(tmp_name, output.dest)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
+        os.chmod(staged, 0o755)
+    except OSError as exc:
+        raise file_error(
+            exc, output.dest, "install", hint="build into another folder (--lambda-dir DIR)"
+        ) from exc
     function = plan.settings.functions.get(output.binary.name)
-    return Artifact(
+    artifact = Artifact(
         function=output.binary.name,
         kind=output.kind,
         package=output.binary.package,
@@ -122,22 +165,31 @@ def _install(output: PlannedOutput, plan: BuildPlan) -> Artifact:
         env=dict(function.env) if function else {},
         include=function.include if function else (),
     )
+    if output.zip_dest is None:
+        return artifact
+    return replace(artifact, zip=_pack(staged, artifact, output, plan, staging))
 
 
-def _pack(artifact: Artifact, output: PlannedOutput, plan: BuildPlan) -> Artifact:
-    """The reproducible zip next to the executable."""
+def _pack(
+    staged: Path, artifact: Artifact, output: PlannedOutput, plan: BuildPlan, staging: Staging
+) -> ZipResult:
+    """The reproducible zip next to the executable: the one there if it is already exactly
+    that, else a new one, staged."""
     assert output.zip_dest is not None
     if output.kind is ArtifactKind.EXTENSION:
         entries = extension_zip_entries(
-            artifact.path,
+            staged,
             artifact.function,
             internal=plan.settings.internal,
             includes=output.includes,
         )
     else:
-        entries = function_zip_entries(artifact.path, output.includes)
-    packed = write_zip(output.zip_dest, entries, environ=plan.env)
-    return replace(artifact, zip=packed)
+        entries = function_zip_entries(staged, output.includes)
+    kept = matching_zip(output.zip_dest, entries, environ=plan.env)
+    if kept is not None:
+        return kept
+    written = write_zip(staging.place(output.zip_dest), entries, environ=plan.env)
+    return replace(written, path=output.zip_dest)
 
 
 def build(

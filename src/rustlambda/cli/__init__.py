@@ -10,6 +10,7 @@ imported only when it runs, so ``rustlambda --version`` stays fast. Rendering (r
 from __future__ import annotations
 
 import importlib
+import signal
 import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -17,7 +18,8 @@ from typing import Any
 import click
 
 from .. import __version__
-from ..errors import RustLambdaError
+from ..errors import ConfigError, RustLambdaError
+from ..util import signals
 
 #: Command name → "module:attribute" of its click command. A new command is one line here.
 COMMANDS: Mapping[str, str] = {
@@ -67,32 +69,45 @@ def cli(ctx: click.Context, /, **options: Any) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; return the exit code (documented in README, "Exit codes")."""
+    """Run the CLI; return the exit code (documented in README, "Exit codes"). Every failure
+    is one ``error:`` line and its ``fix:`` line; SIGINT and SIGTERM stop the tools rustlambda
+    runs, let cleanups run, and exit 130 / 143 (see `rustlambda.util.signals`)."""
     try:
-        # Not standalone, click returns a command's ``Exit(code)`` rather than raising it.
-        code = cli.main(
-            args=list(argv) if argv is not None else sys.argv[1:],
-            prog_name="rustlambda",
-            standalone_mode=False,
-        )
+        with signals.raising():
+            # Not standalone, click returns a command's ``Exit(code)`` rather than raising it.
+            code = cli.main(
+                args=list(argv) if argv is not None else sys.argv[1:],
+                prog_name="rustlambda",
+                standalone_mode=False,
+            )
     except RustLambdaError as exc:
-        from .render import print_error
-
-        print_error(exc)
-        return exc.exit_code
+        return _fail(exc)
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.ClickException as exc:
-        exc.show()
-        return 2
-    except (click.exceptions.Abort, KeyboardInterrupt) as exc:
-        _stderr("aborted" if isinstance(exc, click.exceptions.Abort) else "interrupted")
-        return 130
+        return _fail(_usage_error(exc))
+    except signals.Signalled as exc:
+        return _fail(
+            signals.interrupted(exc.signum, f"stopped by {signals.signal_name(exc.signum)}")
+        )
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        return _fail(signals.interrupted(signal.SIGINT, "stopped by SIGINT (Ctrl-C)"))
     return code if isinstance(code, int) else 0
 
 
-def _stderr(message: str) -> None:
-    click.echo(message, err=True)
+def _fail(exc: RustLambdaError) -> int:
+    from .render import print_error
+
+    print_error(exc)
+    return exc.exit_code
+
+
+def _usage_error(exc: click.ClickException) -> ConfigError:
+    """click's usage and parameter errors, as every other error: one line and the fix."""
+    ctx = getattr(exc, "ctx", None)
+    command = ctx.command_path if isinstance(ctx, click.Context) else "rustlambda"
+    usage = ctx.get_usage() if isinstance(ctx, click.Context) else ""
+    return ConfigError(exc.format_message(), f"see {command} --help", details=usage)
 
 
 __all__: list[Any] = ["COMMANDS", "cli", "main"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -128,7 +129,8 @@ def invoke_command(**params: Any) -> None:
             params["endpoint_url"],
             params["retry_attempts"],
         )
-        response = invoke_remote(target, payload, client_context=context)
+        # the environment as deploy reads it (AWS_REGION too, which botocore alone ignores)
+        response = invoke_remote(target, payload, client_context=context, environ=os.environ)
         if response.log:  # the invocation's last 4 KB of log (LogType=Tail)
             click.echo(response.log.rstrip("\n"), err=True)
     else:
@@ -196,7 +198,14 @@ def _client_context(ascii_context: str | None, context_file: Path | None) -> str
             "--client-context-ascii and --client-context-file both give the client context",
             "pass only one of them",
         )
-    return _read_input(context_file, "--client-context-file").decode()
+    raw = _read_input(context_file, "--client-context-file")
+    try:
+        return raw.decode()
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"--client-context-file {context_file} is not UTF-8 text",
+            "pass a file holding the client context as JSON",
+        ) from exc
 
 
 def _identity(identity_id: str | None, pool_id: str | None) -> str | None:

@@ -19,6 +19,7 @@ def watch_command(flags: WatchFlags) -> None:
 
     from ..emulator import Emulator
     from ..emulator.eventloop import new_event_loop
+    from ..util import signals
     from ..watch import watch
     from . import render
 
@@ -46,8 +47,10 @@ def watch_command(flags: WatchFlags) -> None:
         def on_signal(number: int) -> None:
             received.append(number)
             stop.set()
+            signals.forward(number)  # a build running in a worker thread stops too
 
         loop = asyncio.get_running_loop()
+
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, on_signal, sig)
         await watch(

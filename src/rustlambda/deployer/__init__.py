@@ -16,23 +16,36 @@ stop the others: every function's outcome is in the result, and ``deploy`` then 
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
+import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import AwsCredentialsError, DeployError, RustLambdaError
+from ..errors import AwsCredentialsError, DeployError, Interrupted, RustLambdaError
 from ..reporting import LoggingReporter, Reporter
+from ..util import signals
 from ..util.cmd import CommandRunner, SubprocessRunner
+from ..util.fs import file_error
 from . import select
 from .artifacts import DeployPackage, package
-from .pool import Once, Progress, ProgressReporter, run_all
-from .result import FAILED, NOT_STARTED, Deployment, DeployResult, Failure
-from .retry import counting
+from .pool import Halt, Halted, Once, Progress, ProgressReporter, run_all
+from .result import (
+    FAILED,
+    NOT_STARTED,
+    Deployment,
+    DeployResult,
+    Failure,
+    stopped_deploying,
+    stopped_pool,
+)
+from .retry import counting, halting
 from .select import Target
 from .settings import DeployOptions, DeploySettings
 
@@ -61,6 +74,8 @@ class _Job:
     aws: Aws
     target: Target
     package: DeployPackage
+    #: The changes made so far on AWS, as they are made (see `apply.apply_function`).
+    done: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -83,19 +98,37 @@ def deploy(
     targets, warnings = select.targets(options, environ, cwd, runner or SubprocessRunner())
     for warning in warnings:
         reporter.warning(warning)
+    with _scratch() as scratch:
+        return _deploy_targets(targets, warnings, options, environ, scratch, reporter, session)
+
+
+def _deploy_targets(
+    targets: list[Target],
+    warnings: list[str],
+    options: DeployOptions,
+    environ: dict[str, str],
+    scratch: Path,
+    reporter: Reporter,
+    session: boto3.Session | None,
+) -> DeployResult:
     dry_run = any(t.settings.dry_run for t in targets)
     parallel = select.parallelism(targets)
     packages: list[tuple[Target, DeployPackage]] = []
     for target in targets:  # every zip verified before the first AWS call
-        packages.append((target, _package(target, options, environ)))
+        packages.append((target, _package(target, options, environ, scratch)))
     jobs = _connect(packages, session, environ, parallel)
     roles: RoleRegistry = Once()
-    outcomes = run_all(
-        [partial(_attempt, job, reporter, dry_run, roles) for job in jobs],
-        parallel=parallel,
-        finished=_announcer(reporter, len(jobs)),
-        stop=_stops_the_rest,
-    )
+    halt = Halt()
+    try:
+        outcomes = run_all(
+            [partial(_attempt, job, reporter, dry_run, roles, halt) for job in jobs],
+            parallel=parallel,
+            finished=_announcer(reporter, len(jobs)),
+            stop=_stops_the_rest,
+            halt=halt,
+        )
+    except Halted as exc:
+        raise _halted(jobs, exc) from exc
     deployments = tuple(
         outcome.deployment if outcome is not None else _unfinished(job, NOT_STARTED)
         for job, outcome in zip(jobs, outcomes, strict=True)
@@ -147,14 +180,19 @@ def _connect(
     return jobs
 
 
-def _attempt(job: _Job, reporter: Reporter, dry_run: bool, roles: RoleRegistry) -> _Outcome:
-    """One function, timed, with the refusals it waited out; a planned failure is returned."""
+def _attempt(
+    job: _Job, reporter: Reporter, dry_run: bool, roles: RoleRegistry, halt: Halt
+) -> _Outcome:
+    """One function, timed, with the refusals it waited out; a planned failure is returned,
+    and so is a stop asked for by a signal (at the function's next AWS call)."""
     start = time.monotonic()
-    with counting() as seen:
+    with counting() as seen, halting(halt):
         try:
-            outcome = _Outcome(
-                _deploy_one(job.aws, job.target, job.package, reporter, dry_run, roles)
-            )
+            try:
+                deployment = _deploy_one(job, reporter, dry_run, roles)
+            except signals.Signalled as exc:
+                raise stopped_deploying(exc.signum, job.target.settings.name) from exc
+            outcome = _Outcome(deployment)
         except RustLambdaError as exc:
             failed = _unfinished(job, FAILED)
             failure = Failure(exc.message, exc.fix, getattr(exc, "code", None), exc.exit_code)
@@ -162,6 +200,24 @@ def _attempt(job: _Job, reporter: Reporter, dry_run: bool, roles: RoleRegistry) 
     retries = tuple((str(why), count) for why, count in sorted(Counter(seen).items()))
     deployment = replace(outcome.deployment, seconds=time.monotonic() - start, retries=retries)
     return replace(outcome, deployment=deployment)
+
+
+def _halted(jobs: list[_Job], halted: Halted) -> Interrupted:
+    """The error of a deploy a signal stopped: what each function got to."""
+    finished, stopped, not_started = [], {}, []
+    for index, (job, outcome) in enumerate(zip(jobs, halted.results, strict=True)):
+        name = job.target.settings.name
+        if index in halted.running or (outcome is not None and _was_stopped(outcome)):
+            stopped[name] = job.done
+        elif outcome is not None:
+            finished.append(f"{name} ({outcome.deployment.status})")
+        else:
+            not_started.append(name)
+    return stopped_pool(halted.signum, stopped, finished, not_started)
+
+
+def _was_stopped(outcome: _Outcome) -> bool:
+    return isinstance(outcome.error, Interrupted)
 
 
 def _stops_the_rest(outcome: _Outcome) -> bool:
@@ -216,26 +272,37 @@ def _unfinished(job: _Job, status: str) -> Deployment:
         name=s.name,
         kind=pkg.kind,
         arch=pkg.arch,
-        zip_path=str(pkg.zip_path),
+        zip_path=pkg.shown_path,
         size=pkg.size,
         sha256=pkg.sha256,
         status=status,
     )
 
 
-def _deploy_one(
-    aws: Aws,
-    target: Target,
-    pkg: DeployPackage,
-    reporter: Reporter,
-    dry_run: bool,
-    roles: RoleRegistry,
-) -> Deployment:
+@contextlib.contextmanager
+def _scratch() -> Iterator[Path]:
+    """The deploy's temporary folder (in TMPDIR) for the zips it makes; removed at the end."""
+    try:
+        folder = tempfile.mkdtemp(prefix="rustlambda-deploy-")
+    except OSError as exc:
+        raise file_error(
+            exc,
+            Path(tempfile.gettempdir()),
+            "create a temporary folder in",
+            hint="set TMPDIR to a writable folder with space",
+        ) from exc
+    try:
+        yield Path(folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _deploy_one(job: _Job, reporter: Reporter, dry_run: bool, roles: RoleRegistry) -> Deployment:
     from .apply import apply_function
     from .function import plan_function
     from .layer import apply_layer, plan_layer
 
-    s = target.settings
+    aws, s, pkg = job.aws, job.target.settings, job.package
     if s.extension:
         layer_plan = plan_layer(aws, s, pkg)
         if not dry_run:
@@ -244,7 +311,7 @@ def _deploy_one(
         return _preview(pkg, s, status, layer_plan.actions(), layer_plan.runtimes)
     plan = plan_function(aws, s, pkg)
     if not dry_run:
-        return apply_function(aws, plan, reporter, roles=roles)
+        return apply_function(aws, plan, reporter, roles=roles, done=job.done)
     if plan.create:
         status = "would create"
     elif plan.config_changes or plan.code_update or plan.tags_to_set:
@@ -272,7 +339,7 @@ def _preview(
         name=s.name,
         kind=pkg.kind,
         arch=pkg.arch,
-        zip_path=str(pkg.zip_path),
+        zip_path=pkg.shown_path,
         size=pkg.size,
         sha256=pkg.sha256,
         status=status,
@@ -281,11 +348,14 @@ def _preview(
     )
 
 
-def _package(target: Target, options: DeployOptions, environ: dict[str, str]) -> DeployPackage:
+def _package(
+    target: Target, options: DeployOptions, environ: dict[str, str], scratch: Path
+) -> DeployPackage:
     return package(
         target.source,
         target.settings,
         include_root=target.include_root,
         arch=options.arch,
         environ=environ,
+        scratch=scratch,
     )

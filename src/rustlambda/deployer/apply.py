@@ -14,15 +14,16 @@ from typing import Any
 
 import botocore.exceptions
 
-from ..errors import DeployError
+from ..errors import DeployError, Interrupted
 from ..layout import ArtifactKind
 from ..reporting import Reporter
+from ..util import signals
 from .artifacts import DeployPackage
 from .aws import Aws, api, call, error_code, get_or_none
 from .function import FunctionPlan, s3_key
 from .pool import Once
 from .publish import after_code
-from .result import Deployment
+from .result import Deployment, stopped_deploying
 from .retry import patiently
 from .settings import DeploySettings
 
@@ -52,17 +53,28 @@ def _sleep(seconds: float) -> None:
 
 
 def apply_function(
-    aws: Aws, plan: FunctionPlan, reporter: Reporter, *, roles: RoleRegistry | None = None
+    aws: Aws,
+    plan: FunctionPlan,
+    reporter: Reporter,
+    *,
+    roles: RoleRegistry | None = None,
+    done: list[str] | None = None,
 ) -> Deployment:
     """Carry the plan out; on failure say what was already done (e.g. the role created).
-    ``roles``: shared by the functions deployed together (default: this one's own)."""
-    done: list[str] = []
+    ``roles``: shared by the functions deployed together (default: this one's own); ``done``:
+    each change is appended as it is made (read by the deploy a signal stops meanwhile)."""
+    done = [] if done is None else done
     try:
         return _apply(aws, plan, reporter, done, roles if roles is not None else Once())
-    except DeployError as exc:
+    except (DeployError, Interrupted) as exc:
         if done:
             exc.add_context(f" (already done for {plan.settings.name}: {'; '.join(done)})")
         raise
+    except signals.Signalled as exc:
+        error = stopped_deploying(exc.signum, plan.settings.name)
+        if done:
+            error.add_context(f" (already done for {plan.settings.name}: {'; '.join(done)})")
+        raise error from exc
 
 
 def _apply(
@@ -90,7 +102,7 @@ def _apply(
         name=s.name,
         kind=ArtifactKind.FUNCTION,
         arch=package.arch,
-        zip_path=str(package.zip_path),
+        zip_path=package.shown_path,
         size=package.size,
         sha256=package.sha256,
         status=status,
@@ -121,11 +133,10 @@ def _create(
     if role is None:
         name = plan.role_name
         (role, created), mine = roles.get(
-            (id(aws), name), partial(_ensure_role, aws, name, reporter)
+            (id(aws), name), partial(_ensure_role, aws, name, reporter, done)
         )
         if created and mine:
             role_created = role
-            done.append(f"created IAM role {role} (it stays; later deploys reuse it)")
     reporter.info(f"creating function {s.name} ({package.arch.value})")
     config = {**plan.config, "Role": role}
     created_fn = _create_with_retry(aws, s, config, code, package, plan.role is None)
@@ -174,7 +185,7 @@ def _update(
     return arn, config_updated, plan.code_update
 
 
-def _ensure_role(aws: Aws, name: str, reporter: Reporter) -> tuple[str, bool]:
+def _ensure_role(aws: Aws, name: str, reporter: Reporter, done: list[str]) -> tuple[str, bool]:
     """The role rustlambda creates for functions deployed without one: reuse it if it exists."""
     iam = aws.iam
     existing = get_or_none("GetRole", name, iam.get_role, RoleName=name)
@@ -189,6 +200,7 @@ def _ensure_role(aws: Aws, name: str, reporter: Reporter) -> tuple[str, bool]:
         AssumeRolePolicyDocument=_TRUST_POLICY,
         Description="Execution role created by rustlambda deploy",
     )["Role"]["Arn"]
+    done.append(f"created IAM role {role} (it stays; later deploys reuse it)")
     try:
         call(
             "AttachRolePolicy",

@@ -1,16 +1,20 @@
 """Find what ``rustlambda build`` made, zip it reproducibly, verify it: all before any AWS call.
 
 The build is found where `rustlambda.layout` puts it (the single-target tree, or one
-architecture's). The executable is zipped again with the same reproducible writer as ``build
+architecture's). The executable is zipped with the same reproducible writer as ``build
 --output-format zip`` (same bytes for the same executable and includes); a zip given with
-``--binary-path`` or left alone by the build is deployed as it is. The zip is written next to
-the executable, where ``build --output-format zip`` puts it, atomically.
+``--binary-path`` or left alone by the build is deployed as it is.
+
+Deploy only reads the build: it never writes next to the executable (so it works from a
+read-only folder, and a dry run or a failure leaves nothing behind). The zip it makes goes to a
+temporary folder of the deploy (in TMPDIR), except that the build's own zip next to the
+executable is used as it is when it holds byte for byte what would be written.
 """
 
 from __future__ import annotations
 
 import base64
-import zipfile
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,11 +27,13 @@ from ..package import (
     extension_zip_entries,
     function_zip_entries,
     include_entries,
+    matching_zip,
     write_zip,
 )
 from ..targets import Arch, GlibcVersion, Runtime
+from ..util.fs import file_error
 from ..util.hashing import digest_file
-from ..verify import VerifyReport, verify_artifacts
+from ..verify import VerifyReport, is_zip, verify_artifacts
 from .settings import DeploySettings
 
 
@@ -44,6 +50,13 @@ class DeployPackage:
     arch: Arch  # read from the executable's ELF header
     max_glibc: GlibcVersion | None
     verification: VerifyReport
+    #: The zip is rustlambda's temporary file, gone after the deploy.
+    temporary: bool = False
+
+    @property
+    def shown_path(self) -> str | None:
+        """The zip's path for the deploy's result: None for a temporary one."""
+        return None if self.temporary else str(self.zip_path)
 
     @property
     def code_sha256(self) -> str:
@@ -122,10 +135,12 @@ def package(
     include_root: Path,
     arch: Arch | None,
     environ: dict[str, str],
+    scratch: Path,
 ) -> DeployPackage:
-    """Zip (unless ``source`` is a zip) and verify; refuse what Lambda would not run."""
+    """Zip (unless ``source`` is a zip; into ``scratch``, a temporary folder, unless the build's
+    zip is already what would be written) and verify; refuse what Lambda would not run."""
     kind = ArtifactKind.EXTENSION if settings.extension else ArtifactKind.FUNCTION
-    zip_path, digest = _zipped(source, settings, kind, include_root, environ)
+    zip_path, digest = _zipped(source, settings, kind, include_root, environ, scratch)
     report = verify_artifacts((zip_path,), runtime=_verify_runtime(settings), arch=arch)
     report.raise_on_failure()
     executables = [a for a in report.artifacts if a.arch is not None]
@@ -160,6 +175,7 @@ def package(
         arch=first.arch,
         max_glibc=first.max_glibc,
         verification=report,
+        temporary=zip_path.is_relative_to(scratch),
     )
 
 
@@ -169,18 +185,27 @@ def _zipped(
     kind: ArtifactKind,
     include_root: Path,
     environ: dict[str, str],
+    scratch: Path,
 ) -> tuple[Path, str]:
-    """The zip to deploy and its SHA-256: ``source`` itself, or the zip written next to it."""
-    if not source.is_file():
+    """The zip to deploy and its SHA-256: ``source`` itself, the build's zip next to it when
+    it is exactly what would be written, or a new one in ``scratch``."""
+    if not source.exists():
         raise ArtifactError(f"{source} does not exist", "pass an existing bootstrap or zip")
-    if zipfile.is_zipfile(source):
-        if settings.include:
-            raise ConfigError(
-                f"include only applies when rustlambda zips the executable, and {source} is "
-                "already a zip",
-                "deploy the executable instead, or drop --include",
-            )
-        return source, digest_file(source).sha256
+    if not source.is_file():
+        raise ArtifactError(
+            f"{source} is not a file", "pass the bootstrap or zip itself, not a folder"
+        )
+    try:
+        if is_zip(source):
+            if settings.include:
+                raise ConfigError(
+                    f"include only applies when rustlambda zips the executable, and {source} "
+                    "is already a zip",
+                    "deploy the executable instead, or drop --include",
+                )
+            return source, digest_file(source).sha256
+    except OSError as exc:
+        raise file_error(exc, source, "read") from exc
     includes = include_entries(settings.include, include_root) if settings.include else []
     if settings.extension:
         entries = extension_zip_entries(
@@ -188,7 +213,20 @@ def _zipped(
         )
     else:
         entries = function_zip_entries(source, includes)
-    written = write_zip(layout.zip_path(source, settings.binary, kind), entries, environ=environ)
+    built = layout.zip_path(source, settings.binary, kind)
+    kept = matching_zip(built, entries, environ=environ)
+    if kept is not None:
+        return kept.path, kept.sha256
+    try:  # a folder of its own: every function's zip is named bootstrap.zip
+        folder = Path(tempfile.mkdtemp(prefix=f"{settings.name}-", dir=scratch))
+    except OSError as exc:
+        raise file_error(exc, scratch, "create a folder in") from exc
+    written = write_zip(
+        folder / built.name,
+        entries,
+        environ=environ,
+        hint="set TMPDIR to a folder on a disk with space (deploy zips there)",
+    )
     return written.path, written.sha256
 
 

@@ -22,7 +22,7 @@ import boto3
 import botocore.config
 import botocore.exceptions
 
-from ..errors import AwsCredentialsError, DeployError
+from ..errors import AwsCredentialsError, ConfigError, DeployError
 from .retry import patiently
 
 if TYPE_CHECKING:
@@ -91,11 +91,17 @@ class Aws:
                     user_agent_extra="rustlambda",
                     max_pool_connections=max(10, self.pool_size),
                 )
-                self._clients[service] = self.session.client(
-                    service,  # type: ignore[call-overload]
-                    endpoint_url=self.endpoint_url,
-                    config=config,
-                )
+                try:
+                    self._clients[service] = self.session.client(
+                        service,  # type: ignore[call-overload]
+                        endpoint_url=self.endpoint_url,
+                        config=config,
+                    )
+                except ValueError as exc:  # botocore: "Invalid endpoint: ..."
+                    raise ConfigError(
+                        f"the AWS endpoint {self.endpoint_url!r} is not a URL: {exc}",
+                        "pass --endpoint-url (or AWS_ENDPOINT_URL) as http(s)://HOST[:PORT]",
+                    ) from exc
             return self._clients[service]
 
     @property

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import botocore.exceptions
 
 from ..emulator.client import InvokeResponse, split_http_integration_response
-from ..errors import InvokeConnectionError, InvokeRequestError
+from ..errors import ConfigError, InvokeConnectionError, InvokeRequestError
 from .aws import connect, error_code
 
 
@@ -75,6 +75,16 @@ def invoke_remote(
         raise InvokeConnectionError(
             f"invoking {subject} in {aws.region}: {exc}",
             "check the network, --region and --endpoint-url (or AWS_ENDPOINT_URL)",
+        ) from exc
+    except botocore.exceptions.ParamValidationError as exc:  # checked before any request
+        raise ConfigError(
+            f"invoking {subject}: {' '.join(str(exc).split())}",
+            "pass the function's name (or ARN) and a qualifier",
+        ) from exc
+    except botocore.exceptions.BotoCoreError as exc:
+        raise InvokeRequestError(
+            f"invoking {subject} in {aws.region}: {exc}",
+            "check the AWS configuration (profile, credentials, --endpoint-url)",
         ) from exc
     function_error = answer.get("FunctionError")
     prelude = None

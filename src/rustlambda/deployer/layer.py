@@ -88,7 +88,7 @@ def apply_layer(aws: Aws, plan: LayerPlan, reporter: Reporter) -> Deployment:
         name=s.name,
         kind=ArtifactKind.EXTENSION,
         arch=package.arch,
-        zip_path=str(package.zip_path),
+        zip_path=package.shown_path,
         size=package.size,
         sha256=package.sha256,
         status="published" if plan.publish else "unchanged",

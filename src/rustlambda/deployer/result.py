@@ -1,5 +1,6 @@
 """What a deploy did (or, with ``dry_run``, would do), function by function, for the CLI's text
-and JSON output; a function that failed carries its `Failure`."""
+and JSON output; a function that failed carries its `Failure`; the error of a deploy a signal
+stopped."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from ..errors import Interrupted
 from ..layout import ArtifactKind
 from ..targets import Arch
+from ..util import signals
 
 FAILED = "failed"
 NOT_STARTED = "not started"
@@ -38,7 +41,9 @@ class Deployment:
     name: str
     kind: ArtifactKind
     arch: Arch
-    zip_path: str
+    #: The zip deployed, when it is a file that stays (the build's own zip, or --binary-path);
+    #: None when rustlambda zipped the executable into a temporary folder for this deploy.
+    zip_path: str | None
     size: int
     sha256: str  # hex
     status: str
@@ -110,3 +115,37 @@ class DeployResult:
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2)
+
+
+def stopped_deploying(signum: int, name: str) -> Interrupted:
+    """The error for a deploy stopped by a signal while it changed ``name`` on AWS."""
+    return signals.interrupted(
+        signum,
+        f"stopped by {signals.signal_name(signum)} while deploying {name} (a request already "
+        "sent to AWS may still take effect)",
+        "run the deploy again: it changes only what still differs",
+    )
+
+
+def stopped_pool(
+    signum: int, stopped: dict[str, list[str]], finished: list[str], not_started: list[str]
+) -> Interrupted:
+    """The error for a deploy a signal stopped: the functions it was deploying (``stopped``:
+    name → the changes already made), those deployed before (``name (status)``), and those it
+    never started."""
+    error = signals.interrupted(
+        signum,
+        f"stopped by {signals.signal_name(signum)} while deploying {', '.join(stopped)} (a "
+        "request already sent to AWS may still take effect)"
+        if stopped
+        else f"stopped by {signals.signal_name(signum)} between two deploys",
+        "run the deploy again: it changes only what still differs",
+    )
+    for name, done in stopped.items():
+        if done:
+            error.add_context(f" (already done for {name}: {'; '.join(done)})")
+    if finished:
+        error.add_context(f"; deployed before it: {', '.join(finished)}")
+    if not_started:
+        error.add_context(f"; not started: {', '.join(not_started)}")
+    return error

@@ -31,6 +31,8 @@ from typing import Any, TypeVar
 
 import botocore.exceptions
 
+from .pool import Halt
+
 T = TypeVar("T")
 
 #: Error codes AWS services answer a throttled request with (botocore's list, minus the codes
@@ -81,6 +83,8 @@ PATIENCE = Patience()
 _rng = random.Random()
 #: The refusals waited out by the function the current thread deploys (see `counting`).
 _SEEN: ContextVar[list[Refusal] | None] = ContextVar("rustlambda_refusals", default=None)
+#: The stop request of the deploy the current thread works for (see `halting`).
+_HALT: ContextVar[Halt | None] = ContextVar("rustlambda_halt", default=None)
 
 
 def _sleep(seconds: float) -> None:
@@ -118,6 +122,24 @@ def counting() -> Iterator[list[Refusal]]:
         _SEEN.reset(token)
 
 
+@contextmanager
+def halting(halt: Halt | None) -> Iterator[None]:
+    """Every AWS call in this thread first checks ``halt``: once a signal asked the deploy to
+    stop, the call raises `Signalled` instead of being sent (the function's deploy then says
+    what it had already done)."""
+    token = _HALT.set(halt)
+    try:
+        yield
+    finally:
+        _HALT.reset(token)
+
+
+def _check_halt() -> None:
+    halt = _HALT.get()
+    if halt is not None:
+        halt.check()
+
+
 def patiently(
     fn: Callable[..., T], kwargs: Mapping[str, Any], *, patience: Patience = PATIENCE
 ) -> T:
@@ -126,6 +148,7 @@ def patiently(
     start = _now()
     retry = 0
     while True:
+        _check_halt()
         try:
             return fn(**kwargs)
         except (botocore.exceptions.ClientError, botocore.exceptions.WaiterError) as exc:

@@ -17,6 +17,8 @@ Public API::
         ``extensions/<name>`` (external) or ``<name>`` (internal), mode 0755, plus the includes
     write_zip(dest, entries, *, environ) -> ZipResult
         the zip, atomically (temp file in dest's folder, then os.replace)
+    matching_zip(path, entries, *, environ) -> ZipResult | None
+        the zip at ``path`` when it is byte for byte what write_zip would write (used as is)
     zip_date_time(environ) -> the timestamp every entry gets
 
 Reproducibility: the same executable and included files give the same zip bytes whatever the
@@ -55,7 +57,7 @@ from .entries import (
     function_zip_entries,
 )
 from .includes import include_entries
-from .writer import COMPRESS_LEVEL, ZIP_COMMENT, write_zip, zip_date_time
+from .writer import COMPRESS_LEVEL, ZIP_COMMENT, matching_zip, write_zip, zip_date_time
 
 MB = 1024 * 1024
 #: Lambda's limit for a zip uploaded directly (CreateFunction/UpdateFunctionCode ZipFile).
@@ -75,6 +77,7 @@ __all__ = [
     "extension_zip_entries",
     "function_zip_entries",
     "include_entries",
+    "matching_zip",
     "write_zip",
     "zip_date_time",
 ]

@@ -35,9 +35,13 @@ def _spec_entries(spec: str, root: Path) -> Iterator[ZipEntry]:
             f"--include {spec!r} names no file", "write --include PATH or --include DEST:SRC"
         )
     if dest_text is None and os.path.isabs(src_text):
+        inside = Path(os.path.realpath(src_text)).is_relative_to(root)
+        relative = os.path.relpath(os.path.realpath(src_text), root) if inside else None
         raise IncludeError(
             f"--include {spec}: an absolute path has no place in the zip",
-            f"give a path relative to {root}, or say where it goes: --include DEST:{spec}",
+            f"give the path relative to the project root {root}: --include {relative}"
+            if relative
+            else _copy_in(src_text, root),
         )
     dest = _dest_parts(spec, src_text if dest_text is None else dest_text)
     candidate = root / src_text
@@ -98,10 +102,23 @@ def _resolve(path: Path, spec: str, root: Path) -> Path:
     if not real.is_relative_to(root):
         raise IncludeError(
             f"--include {spec}: {path} resolves to {real}, outside the project root {root}",
-            "include only files inside the project: copy the file into it, or replace the "
-            "symlink with the file itself",
+            "include only files inside the project: "
+            + (
+                "replace the symlink with the file itself"
+                if path != real and os.path.islink(path)
+                else _copy_in(str(real), root)
+            ),
         )
     return real
+
+
+def _copy_in(source: str, root: Path) -> str:
+    """The fix for a file outside the project: copy it in and include the copy."""
+    name = Path(source).name or "file"
+    return (
+        f"copy it into the project and include the copy: cp -r {source} {root / name}, "
+        f"then --include {name}"
+    )
 
 
 def _walk(

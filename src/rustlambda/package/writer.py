@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ..errors import ArtifactError, ConfigError
+from ..util.fs import file_error
 from ..util.hashing import CHUNK as _CHUNK
 from ..util.hashing import digest_file
 from .entries import ZipEntry, ZipResult, arrange
@@ -58,9 +59,12 @@ def zip_date_time(environ: Mapping[str, str]) -> _DateTime:
     )
 
 
-def write_zip(dest: Path, entries: Sequence[ZipEntry], *, environ: Mapping[str, str]) -> ZipResult:
+def write_zip(
+    dest: Path, entries: Sequence[ZipEntry], *, environ: Mapping[str, str], hint: str = ""
+) -> ZipResult:
     """Write ``entries`` to ``dest`` reproducibly and atomically; a previous zip survives a
-    failure untouched and no temporary file is left behind."""
+    failure untouched and no temporary file is left behind. ``hint``: the caller's way out
+    when ``dest`` cannot be written (added to the error's fix)."""
     date_time = zip_date_time(environ)
     layout = arrange(entries)
     kept = _unchanged(dest, layout, date_time)
@@ -70,7 +74,7 @@ def write_zip(dest: Path, entries: Sequence[ZipEntry], *, environ: Mapping[str, 
         dest.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
     except OSError as exc:
-        raise _write_error(dest, exc) from exc
+        raise file_error(exc, dest, "write", hint=hint) from exc
     tmp = Path(tmp_name)
     try:
         try:
@@ -83,11 +87,19 @@ def write_zip(dest: Path, entries: Sequence[ZipEntry], *, environ: Mapping[str, 
             written = digest_file(tmp)
             os.replace(tmp, dest)
         except OSError as exc:
-            raise _write_error(dest, exc) from exc
+            raise file_error(exc, dest, "write", hint=hint) from exc
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
     return ZipResult(dest, written.size, unzipped, written.sha256, tuple(e.arcname for e in layout))
+
+
+def matching_zip(
+    path: Path, entries: Sequence[ZipEntry], *, environ: Mapping[str, str]
+) -> ZipResult | None:
+    """The zip at ``path`` if it is byte for byte what `write_zip` would write for ``entries``
+    (so it can be used as it is, without writing anything), else None."""
+    return _unchanged(path, arrange(entries), zip_date_time(environ))
 
 
 def _unchanged(dest: Path, layout: Sequence[ZipEntry], date_time: _DateTime) -> ZipResult | None:
@@ -175,10 +187,3 @@ def _write_entry(
         with archive.open(info, "w") as out:
             shutil.copyfileobj(source, out, _CHUNK)
     return info.file_size
-
-
-def _write_error(dest: Path, exc: OSError) -> ArtifactError:
-    return ArtifactError(
-        f"cannot write {dest}: {exc.strerror or exc}",
-        f"check that {dest.parent} is writable and the disk has space",
-    )

@@ -17,7 +17,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from ..errors import ProjectPathError
+from ..errors import ArtifactError, ProjectPathError
+from ..util.fs import file_error
 from .options import TemplateOptions
 from .render import ProjectFile, invoke_command, render
 
@@ -44,11 +45,10 @@ class ScaffoldResult:
         return invoke_command(self.options)
 
 
-def _failure(action: str, path: Path, exc: OSError) -> ProjectPathError:
-    return ProjectPathError(
-        f"cannot {action} {path}: {exc.strerror or exc}",
-        "check the path and its permissions",
-    )
+def _failure(action: str, path: Path, exc: OSError) -> ArtifactError:
+    """An OS error while writing the project: exit 13, the path and the fix for its errno (a
+    full disk is not a permission problem)."""
+    return file_error(exc, path, action)
 
 
 def _write(root: Path, files: Sequence[ProjectFile]) -> None:
@@ -72,20 +72,10 @@ def _staging(parent: Path, prefix: str) -> Iterator[Path]:
 def new_project(options: TemplateOptions, path: Path) -> ScaffoldResult:
     """Create the project in ``path``, which must not exist or be an empty directory."""
     path = path.absolute()
-    if path.exists() and not path.is_dir():
-        raise ProjectPathError(
-            f"{path} exists and is not a directory", "choose another name or path"
-        )
-    if path.resolve() == Path.cwd().resolve():
-        # new replaces the directory it creates in; the working directory stays as it is
-        raise ProjectPathError(
-            f"{path} is the current directory", "fill it with `rustlambda init` instead"
-        )
-    if path.is_dir() and any(path.iterdir()):
-        raise ProjectPathError(
-            f"{path} already exists and is not empty",
-            f"choose another name, or fill an existing directory with `rustlambda init {path}`",
-        )
+    try:
+        _check_new(path)
+    except OSError as exc:  # e.g. a parent that may not be read
+        raise _failure("look at", path, exc) from exc
     files = render(options, command="new")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -100,19 +90,39 @@ def new_project(options: TemplateOptions, path: Path) -> ScaffoldResult:
     return ScaffoldResult(root=path, options=options, written=tuple(f.path for f in files))
 
 
+def _check_new(path: Path) -> None:
+    if path.exists() and not path.is_dir():
+        raise ProjectPathError(
+            f"{path} exists and is not a directory", "choose another name or path"
+        )
+    if path.resolve() == Path.cwd().resolve():
+        # new replaces the directory it creates in; the working directory stays as it is
+        raise ProjectPathError(
+            f"{path} is the current directory", "fill it with `rustlambda init` instead"
+        )
+    if path.is_dir() and any(path.iterdir()):
+        raise ProjectPathError(
+            f"{path} already exists and is not empty",
+            f"choose another name, or fill an existing directory with `rustlambda init {path}`",
+        )
+
+
 def init_project(options: TemplateOptions, path: Path) -> ScaffoldResult:
     """Add the project's files to ``path`` (created if missing), keeping the files there."""
     path = path.absolute()
-    if path.exists() and not path.is_dir():
-        raise ProjectPathError(f"{path} is not a directory", "pass a directory to init")
-    if (path / "Cargo.toml").exists():
-        raise ProjectPathError(
-            f"{path} already holds a Cargo.toml",
-            "`rustlambda init` starts a new package: run it in a directory without a "
-            "Cargo.toml, or `rustlambda new NAME` for a new directory",
-        )
     files = render(options, command="init")
-    new = [f for f in files if not path.joinpath(*f.path.parts).exists()]
+    try:
+        if path.exists() and not path.is_dir():
+            raise ProjectPathError(f"{path} is not a directory", "pass a directory to init")
+        if (path / "Cargo.toml").exists():
+            raise ProjectPathError(
+                f"{path} already holds a Cargo.toml",
+                "`rustlambda init` starts a new package: run it in a directory without a "
+                "Cargo.toml, or `rustlambda new NAME` for a new directory",
+            )
+        new = [f for f in files if not path.joinpath(*f.path.parts).exists()]
+    except OSError as exc:  # e.g. a directory that may not be read
+        raise _failure("look at", path, exc) from exc
     try:
         path.mkdir(parents=True, exist_ok=True)
         with _staging(path, ".rustlambda-init-") as staging:
@@ -168,9 +178,12 @@ def _extend_gitignore(root: Path, files: Sequence[ProjectFile]) -> tuple[PurePos
         text += "\n"
     text += "\n".join(missing) + "\n"
     staged = existing.with_name(f".gitignore.rustlambda-{os.getpid()}")
-    staged.write_text(text, encoding="utf-8")
-    shutil.copymode(existing, staged)
-    staged.replace(existing)
+    try:
+        staged.write_text(text, encoding="utf-8")
+        shutil.copymode(existing, staged)
+        staged.replace(existing)
+    finally:
+        staged.unlink(missing_ok=True)  # a failed write leaves no half-written copy
     return (_GITIGNORE,)
 
 

@@ -95,11 +95,20 @@ class GlobalConfig:
         try:
             with path.open("rb") as fh:
                 return tomllib.load(fh)
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            self.errors.append(
-                ConfigError(f"cannot read {path}: {exc}", f"fix {path}'s TOML syntax")
+        except tomllib.TOMLDecodeError as exc:
+            error = ConfigError(f"cannot read {path}: {exc}", f"fix {path}'s TOML syntax")
+        except UnicodeDecodeError as exc:  # tomllib decodes as it parses: a ValueError
+            error = ConfigError(
+                f"{path} is not UTF-8 text ({exc.reason} at byte {exc.start})",
+                f"save {path} as UTF-8 (TOML files are UTF-8)",
             )
-            return {}
+        except OSError as exc:
+            error = ConfigError(
+                f"cannot read {path}: {exc.strerror or exc}",
+                "pass a readable CargoLambda.toml (--global), or fix its permissions",
+            )
+        self.errors.append(error)
+        return {}
 
     def _contexts(self) -> list[str]:
         """Top-level tables that hold sections: the file's contexts."""

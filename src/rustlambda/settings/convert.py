@@ -237,7 +237,10 @@ class CompilerType:
         subcommand = arguments(value.get("subcommand", []), _sub(ctx, "subcommand"))
         extra_args = arguments(value.get("extra_args", []), _sub(ctx, "extra_args"))
         if compiler is not Compiler.CARGO and (subcommand or extra_args):
-            raise Invalid("subcommand and extra_args only apply to the cargo compiler", "")
+            raise Invalid(
+                "subcommand and extra_args only apply to the cargo compiler",
+                'drop them, or set type = "cargo"',
+            )
         return CompilerSettings(compiler, subcommand, extra_args)
 
 

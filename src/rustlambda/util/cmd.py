@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Protocol
 
 from ..errors import ToolNotFoundError
+from . import signals
 
 
 @dataclass(frozen=True)
@@ -44,25 +45,19 @@ class CommandRunner(Protocol):
 
 
 class SubprocessRunner:
-    """The real runner."""
+    """The real runner. Each tool runs in its own process group; SIGINT/SIGTERM stop it (and
+    everything it started) before `Interrupted` / `Terminated` is raised (see `signals`)."""
 
     def run(
         self, argv: Sequence[str], *, env: Mapping[str, str], cwd: Path | None = None
     ) -> Completed:
-        try:
-            proc = subprocess.run(
-                list(argv),
-                env=dict(env),
-                cwd=cwd,
-                capture_output=True,
-                text=True,
-                errors="replace",
-                stdin=subprocess.DEVNULL,
-                check=False,
-            )
-        except FileNotFoundError as exc:
-            raise _not_found(argv[0]) from exc
-        return Completed(tuple(argv), proc.returncode, proc.stdout, proc.stderr)
+        def start() -> subprocess.Popen[str]:
+            return _popen(argv, env, cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+        with signals.supervise(start) as (proc, stop):
+            stdout, stderr = proc.communicate()
+        _raise_if_stopped(argv, stop)
+        return Completed(tuple(argv), proc.returncode, stdout, stderr)
 
     def stream(
         self,
@@ -72,25 +67,46 @@ class SubprocessRunner:
         cwd: Path | None = None,
         on_line: Callable[[str], None],
     ) -> int:
-        try:
-            proc = subprocess.Popen(
-                list(argv),
-                env=dict(env),
-                cwd=cwd,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                text=True,
-                errors="replace",
-                bufsize=1,
-            )
-        except FileNotFoundError as exc:
-            raise _not_found(argv[0]) from exc
-        assert proc.stdout is not None
-        with proc:
-            for line in proc.stdout:
-                on_line(line.rstrip("\n"))
+        def start() -> subprocess.Popen[str]:
+            return _popen(argv, env, cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+        with signals.supervise(start) as (proc, stop):
+            assert proc.stdout is not None
+            with proc.stdout:
+                for line in proc.stdout:
+                    on_line(line.rstrip("\n"))
+        _raise_if_stopped(argv, stop)
         return proc.returncode
+
+
+def _popen(
+    argv: Sequence[str], env: Mapping[str, str], cwd: Path | None, *, stdout: int, stderr: int
+) -> subprocess.Popen[str]:
+    try:
+        return subprocess.Popen(
+            list(argv),
+            env=dict(env),
+            cwd=cwd,
+            stdout=stdout,
+            stderr=stderr,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            errors="replace",
+            bufsize=1 if stderr == subprocess.STDOUT else -1,
+            process_group=0,  # a group of its own: signals reach it only through us
+        )
+    except FileNotFoundError as exc:
+        raise _not_found(argv[0]) from exc
+
+
+def _raise_if_stopped(argv: Sequence[str], stop: signals.Stop) -> None:
+    if stop.signum is not None:
+        tool = " ".join([Path(argv[0]).name, *argv[1:2]])
+        raise signals.interrupted(
+            stop.signum,
+            f"stopped by {signals.signal_name(stop.signum)} while `{tool}` ran; it was "
+            "stopped too, and has ended",
+        )
 
 
 def _not_found(program: str) -> ToolNotFoundError:

@@ -43,12 +43,16 @@ What is scanned: a path is a bootstrap (any executable file), a zip (``*.zip`` o
 starts with ``PK``), or a directory. In a directory: ``bootstrap``, ``bootstrap.zip``,
 ``*/bootstrap``, ``*/bootstrap.zip``, ``extensions/*`` (executables and zips), and the same
 inside ``x86_64/`` and ``arm64/`` (rustlambda's multi-target layout). Zip members are read into
-memory (spilling to a temporary file over 64 MB), never extracted next to the zip.
+memory (spilling to a temporary file over 64 MB), never extracted next to the zip, and not at all
+when their header says they are over 250 MB. A zip that cannot be unpacked (a bad CRC, the
+encrypted flag, an unknown compression method, corrupt or truncated data) is a ``layout`` error
+finding, never an exception.
 
 Public API::
 
     verify_path(path, *, runtime=Runtime.AL2023, arch=None) -> VerifyReport
     verify_artifacts(paths, *, runtime=Runtime.AL2023, arch=None) -> VerifyReport
+    is_zip(path) -> bool                        read as a zip (``*.zip``, or starts with PK)
     VerifyReport.ok / .failures / .to_dict() / .to_json() / .raise_on_failure()
     ArtifactReport.ok / .label / .to_dict()      Finding.ok / .to_dict()
 
@@ -68,11 +72,13 @@ from typing import IO
 from ..elf import ElfInfo, read_elf_stream
 from ..errors import ArtifactError
 from ..targets import Arch, Runtime
+from ..util.fs import file_error
 from ..util.hashing import digest_stream
 from . import sources
 from .elf_checks import GLIBC_LIBRARIES, LOADERS, PROVIDED_LIBRARIES, elf_findings, not_elf_finding
 from .limits import UNZIPPED_LIMIT, ZIPPED_LIMIT
 from .report import CHECKS, ArtifactReport, Finding, Level, Linkage, VerifyReport, exec_error
+from .sources import is_zip
 
 __all__ = [
     "GLIBC_LIBRARIES",
@@ -85,6 +91,7 @@ __all__ = [
     "Level",
     "Linkage",
     "VerifyReport",
+    "is_zip",
     "verify_artifacts",
     "verify_path",
 ]
@@ -115,9 +122,7 @@ def verify_artifacts(
                 else:
                     reports.append(_check(*item, runtime))
         except OSError as exc:
-            raise ArtifactError(
-                f"cannot read {source.path}: {exc}", "check the file's permissions"
-            ) from exc
+            raise file_error(exc, source.path, "read") from exc
     return VerifyReport(tuple(reports), runtime, arch)
 
 
