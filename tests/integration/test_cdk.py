@@ -334,6 +334,44 @@ def test_the_seeds_workspace_example_works_without_entry(
     assert read_elf(tmp_path / "out" / resource["Metadata"]["aws:asset:path"] / "bootstrap")
 
 
+def test_source_and_custom_hashes_bundle_through_cdks_local_bundling(
+    synth: Synth, cargo_log: CargoLog, tmp_path: Path
+) -> None:
+    """Only an output hash lets the construct hand CDK a finished directory; other hash types
+    (and a stack without asset staging) go through CDK's bundling, which calls back here."""
+    app = new_app(tmp_path / "out")
+    stack = cdk.Stack(app, "Rust")
+    entry = str(synth.workspace)
+    for name, bundling in (
+        ("Source", BundlingOptions(asset_hash_type=cdk.AssetHashType.SOURCE)),
+        ("Custom", BundlingOptions(asset_hash="v1")),
+        ("Output", BundlingOptions()),
+    ):
+        RustFunction(stack, name, entry=entry, binary_name="hello", bundling=bundling)
+    template = template_of(app)
+    paths = {}
+    for logical, resource in template["Resources"].items():
+        if resource["Type"] == "AWS::Lambda::Function":
+            bootstrap = tmp_path / "out" / resource["Metadata"]["aws:asset:path"] / "bootstrap"
+            assert read_elf(bootstrap).arch is Arch.X86_64
+            paths[logical[:6]] = resource["Metadata"]["aws:asset:path"]
+    assert len(set(paths.values())) == 3, paths  # three hashes for one binary
+
+
+def test_stacks_cdk_does_not_bundle_add_nothing_to_the_build(
+    synth: Synth, cargo_log: CargoLog, tmp_path: Path
+) -> None:
+    """``cdk synth One`` bundles only One's assets (bundling-stacks): Two's binary is not built."""
+    app = cdk.App(outdir=str(tmp_path / "out"), context={"aws:cdk:bundling-stacks": ["One"]})
+    entry = str(synth.workspace)
+    RustFunction(cdk.Stack(app, "One"), "A", entry=entry, binary_name="hello", architecture=ARM)
+    RustFunction(cdk.Stack(app, "Two"), "B", entry=entry, binary_name="echo", architecture=ARM)
+    mark = len(cargo_log.lines())
+    app.synth()
+    [build] = cargo_log.builds_since(mark)
+    assert bins_of(build) == ["hello"], build
+
+
 @pytest.fixture(scope="module")
 def ten_binaries(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One package with ten tiny binaries f01..f10."""

@@ -5,12 +5,13 @@ Docker otherwise) and the deferred code that makes the asset before synthesis.""
 from __future__ import annotations
 
 import os
+import tempfile
 from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 
 import aws_cdk as cdk
-from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
 from .. import layout
@@ -18,7 +19,14 @@ from ..errors import ConfigError
 from ..layout import ArtifactKind
 from ..targets import Arch, Runtime, Target
 from .args import build_options
-from .bundling import AppBuilds, LocalBuild, LocalBundling, fingerprint_of
+from .bundling import (
+    LocalBuild,
+    LocalBundling,
+    bundle_locally,
+    can_bundle_here,
+    fingerprint_of,
+    scope_info,
+)
 from .deferred import DeferredCode
 from .docker import (
     DockerBuild,
@@ -68,7 +76,8 @@ class RustAsset:
     def __init__(self, scope: Construct, request: AssetRequest) -> None:
         self.request = request
         bundling, what = request.bundling, request.what
-        self.app = AppBuilds.of(scope.node.root)
+        self.scope = scope_info(scope)
+        self.app = self.scope.app
         self.environ = {**os.environ, **bundling.environment}
         self.project: Project = resolve_project(
             request.construct_id,
@@ -104,9 +113,9 @@ class RustAsset:
                 "docker_image replaces it",
                 "drop build_args, or docker_image",
             )
-        if cdk.Stack.of(scope).bundling_required:
+        if self.scope.bundled:
             self.app.planner.want(self.local.key, self.project.binary)
-        self.code = DeferredCode(self.app, self._code)
+        self.code = DeferredCode(self.app, self.make_asset)
 
     def _project_root(self) -> Path:
         given = self.request.project_root
@@ -165,21 +174,40 @@ class RustAsset:
             local=LocalBundling(self.app, local, force_docker=bundling.force_docker_bundling),
         )
 
-    def _code(self) -> lambda_.Code:
+    def make_asset(self, scope: Construct) -> tuple[s3_assets.Asset, bool]:
+        """The asset, under ``scope``: bundled here and handed to CDK as a directory when a
+        local build makes it and its hash is the output's (no bundling callbacks and options
+        through jsii: each is a round trip to node), else through CDK's bundling (Docker,
+        a SOURCE or CUSTOM hash, a stack CDK does not bundle, staging disabled)."""
         bundling = self.request.bundling
         hash_type = bundling.asset_hash_type or (
             cdk.AssetHashType.CUSTOM if bundling.asset_hash else cdk.AssetHashType.OUTPUT
         )
+        if (
+            self.scope.bundled
+            and hash_type == cdk.AssetHashType.OUTPUT
+            and not bundling.force_docker_bundling
+            and not self.app.context(scope, "aws:cdk:disable-asset-staging")
+            and can_bundle_here(self.local)
+        ):
+            # CDK copies the directory into cdk.out as it creates the asset
+            with tempfile.TemporaryDirectory(prefix="rustlambda-asset-") as output:
+                bundle_locally(self.app, self.local, output)
+                return s3_assets.Asset(scope, "Code", path=output, deploy_time=True), True
         target_dir = self.project.target_directory
         exclude = (
             [target_dir.relative_to(self.project_root).as_posix()]
             if target_dir.is_relative_to(self.project_root)
             else None
         )  # a SOURCE hash must not change with every build
-        return lambda_.Code.from_asset(
-            str(self.project_root),
+        asset = s3_assets.Asset(
+            scope,
+            "Code",
+            path=str(self.project_root),
+            deploy_time=True,
             bundling=self.bundling_options,
             asset_hash_type=hash_type,
             asset_hash=bundling.asset_hash,
             exclude=exclude,
         )
+        return asset, False

@@ -30,7 +30,7 @@ from .project import MetadataRunner, Projects
 
 if TYPE_CHECKING:
     from ..builder import Artifact
-    from .deferred import DeferredCode
+    from .deferred import DeferredCode, MakeAssets
 
 
 class CdkReporter:
@@ -67,6 +67,16 @@ class AppBuilds:
         self.projects = Projects(self.runner)
         self.planner: BuildPlanner[Artifact] = BuildPlanner()
         self.deferred: list[DeferredCode] = []
+        self.aspect: MakeAssets | None = None
+        #: the stacks whose synthesis makes the assets first (one aspect each suffices)
+        self.stacks_with_aspect: set[str] = set()
+        self._context: dict[str, bool] = {}
+
+    def context(self, scope: Any, key: str) -> bool:
+        """An app-wide context flag (``aws:cdk:enable-asset-metadata``...), read once."""
+        if key not in self._context:
+            self._context[key] = bool(scope.node.try_get_context(key))
+        return self._context[key]
 
     @classmethod
     def of(cls, root: Any) -> AppBuilds:
@@ -77,6 +87,28 @@ class AppBuilds:
         builds = cls()
         root._rustlambda_builds = builds
         return builds
+
+
+@dataclass(frozen=True)
+class ScopeInfo:
+    app: AppBuilds
+    #: jsii's id of the scope's stack
+    stack: str
+    #: whether CDK bundles the stack's assets (not when ``cdk synth`` selects other stacks)
+    bundled: bool
+
+
+def scope_info(scope: Any) -> ScopeInfo:
+    """What a construct needs to know about its scope; kept on the scope (the functions of a
+    stack share it, and each lookup is a round trip to node)."""
+    found = getattr(scope, "_rustlambda_scope", None)
+    if not isinstance(found, ScopeInfo):
+        stack: Any = cdk.Stack.of(scope)
+        found = ScopeInfo(
+            AppBuilds.of(scope.node.root), stack.__jsii_ref__.ref, bool(stack.bundling_required)
+        )
+        scope._rustlambda_scope = found
+    return found
 
 
 @dataclass(frozen=True)
@@ -145,9 +177,45 @@ def _copy(source: Path, destination: Path) -> None:
         raise
 
 
+def can_bundle_here(build: LocalBuild) -> bool:
+    """A local cargo (else Docker bundling)."""
+    try:
+        find_toolchain(build.environ)
+    except RustLambdaError:
+        return False
+    return True
+
+
+def bundle_locally(app: AppBuilds, build: LocalBuild, output_dir: str) -> None:
+    """One asset, in the seed's order: its before hooks, the shared build (again when a hook
+    ran since), its binary copied into ``output_dir``, its after hooks."""
+    reporter = CdkReporter(build.log_level)
+    hooks = build.hooks
+    try:
+        if hooks is not None:
+            before = list(hooks.before_bundling(str(build.root), output_dir))
+            if before:
+                run_hooks(before, build, "before_bundling", reporter)
+                # the hook may have changed sources or manifests: the build runs again
+                app.planner.stale(build.key)
+                app.projects.forget()
+        artifact = app.planner.artifact(
+            build.key, build.binary, lambda names: shared_build(app, build, names)
+        )
+        _copy(artifact.path, Path(output_dir) / build.destination)
+        if hooks is not None:
+            after = list(hooks.after_bundling(str(build.root), output_dir))
+            run_hooks(after, build, "after_bundling", reporter)
+    except RustLambdaError as exc:
+        # CDK shows only the exception's text: make it carry the fix and the diagnostics.
+        text = "\n".join(p for p in (exc.details, exc.message, f"fix: {exc.fix}") if p)
+        raise RuntimeError(text) from exc
+
+
 @jsii.implements(cdk.ILocalBundling)
 class LocalBundling:
-    """Builds on this machine with rustlambda; declines (→ Docker) when forced or no cargo."""
+    """CDK's local bundling: builds on this machine with rustlambda; declines (→ Docker) when
+    forced or without a local cargo."""
 
     def __init__(self, app: AppBuilds, build: LocalBuild, *, force_docker: bool) -> None:
         self.app = app
@@ -155,34 +223,9 @@ class LocalBundling:
         self.force_docker = force_docker
 
     def try_bundle(self, output_dir: str, *_: Any, **__: Any) -> bool:
-        if self.force_docker:
+        if self.force_docker or not can_bundle_here(self.build):
             return False
-        build = self.build
-        try:
-            find_toolchain(build.environ)
-        except RustLambdaError:
-            return False  # no local cargo: Docker bundling
-        reporter = CdkReporter(build.log_level)
-        hooks = build.hooks
-        try:
-            if hooks is not None:
-                before = list(hooks.before_bundling(str(build.root), output_dir))
-                if before:
-                    run_hooks(before, build, "before_bundling", reporter)
-                    # the hook may have changed sources or manifests: the build runs again
-                    self.app.planner.stale(build.key)
-                    self.app.projects.forget()
-            artifact = self.app.planner.artifact(
-                build.key, build.binary, lambda names: shared_build(self.app, build, names)
-            )
-            _copy(artifact.path, Path(output_dir) / build.destination)
-            if hooks is not None:
-                after = list(hooks.after_bundling(str(build.root), output_dir))
-                run_hooks(after, build, "after_bundling", reporter)
-        except RustLambdaError as exc:
-            # CDK shows only the exception's text: make it carry the fix and the diagnostics.
-            text = "\n".join(p for p in (exc.details, exc.message, f"fix: {exc.fix}") if p)
-            raise RuntimeError(text) from exc
+        bundle_locally(self.app, self.build, output_dir)
         return True
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 import aws_cdk as cdk
@@ -20,10 +21,33 @@ from .options import BundlingOptions, coerce_bundling
 _PathLike = str | os.PathLike[str]
 
 
+#: jsii object ref → its ``name`` (Architecture.ARM_64, Runtime.PROVIDED_AL2: static objects;
+#: reading a property is a round trip to node)
+_NAMES: dict[str, str] = {}
+_STATICS: dict[str, Any] = {}
+
+
+def _static(name: str, read: Callable[[], Any]) -> Any:
+    """A static CDK value (Runtime.PROVIDED_AL2023...), read from node once."""
+    if name not in _STATICS:
+        _STATICS[name] = read()
+    return _STATICS[name]
+
+
+def _name(value: Any) -> str:
+    ref = getattr(getattr(value, "__jsii_ref__", None), "ref", None)
+    name = _NAMES.get(ref) if ref is not None else None
+    if name is None:
+        name = str(value.name)
+        if ref is not None:
+            _NAMES[ref] = name
+    return name
+
+
 def _lambda_arch(architecture: lambda_.Architecture | None, what: str) -> Arch:
     if architecture is None:
         return Arch.X86_64
-    name = architecture.name
+    name = _name(architecture)
     if name == "arm64":
         return Arch.ARM64
     if name == "x86_64":
@@ -34,12 +58,14 @@ def _lambda_arch(architecture: lambda_.Architecture | None, what: str) -> Arch:
 
 
 def _custom_runtime(runtime: lambda_.Runtime | None, what: str) -> tuple[lambda_.Runtime, Runtime]:
-    runtime = runtime or lambda_.Runtime.PROVIDED_AL2023
+    if runtime is None:
+        runtime = _static("al2023", lambda: lambda_.Runtime.PROVIDED_AL2023)
+    name = _name(runtime)
     try:
-        return runtime, Runtime.parse(runtime.name)
+        return runtime, Runtime.parse(name)
     except ConfigError as exc:
         raise ConfigError(
-            f"{what}: runtime {runtime.name} is not an OS-only custom runtime; a Rust bootstrap "
+            f"{what}: runtime {name} is not an OS-only custom runtime; a Rust bootstrap "
             "runs on provided.al2023 or provided.al2",
             "drop runtime= (provided.al2023 is the default) or pass Runtime.PROVIDED_AL2",
         ) from exc
@@ -134,10 +160,10 @@ class RustFunction(lambda_.Function):
             code=asset.code,
             handler=layout.BOOTSTRAP,
             runtime=cdk_runtime,
-            architecture=architecture or lambda_.Architecture.X86_64,
+            architecture=architecture or _static("x86_64", lambda: lambda_.Architecture.X86_64),
             **function_props,
         )
-        make_assets_before_synthesis(asset.app, self)
+        make_assets_before_synthesis(asset.app, asset.scope.stack, self)
         #: The binary this function runs.
         self.binary_name = asset.project.binary
         self._asset = asset
@@ -182,7 +208,8 @@ class RustExtension(lambda_.LayerVersion):
             extension=True,
         )
         layer_props.setdefault(
-            "compatible_architectures", [architecture or lambda_.Architecture.X86_64]
+            "compatible_architectures",
+            [architecture or _static("x86_64", lambda: lambda_.Architecture.X86_64)],
         )
         layer_props.setdefault(
             "compatible_runtimes",
@@ -191,7 +218,7 @@ class RustExtension(lambda_.LayerVersion):
             else [cdk_runtime],
         )
         super().__init__(scope, construct_id, code=asset.code, **layer_props)
-        make_assets_before_synthesis(asset.app, self)
+        make_assets_before_synthesis(asset.app, asset.scope.stack, self)
         self.binary_name = asset.project.binary
         self._asset = asset
 

@@ -271,7 +271,7 @@ def choose_binary(workspace: Workspace, manifest: Path, binary_name: str | None,
     if len(candidates) == 1:
         return candidates[0]
     raise UnknownBinaryError(
-        f"{what}: {manifest} is a workspace or has several binaries, and no binary_name says which",
+        f"{what}: {manifest} has several binaries and no binary_name says which",
         f"pass binary_name= one of: {', '.join(everything) or '(none)'}",
     )
 
