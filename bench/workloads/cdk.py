@@ -247,7 +247,7 @@ _STEPS = {
     ("builder/__init__.py", "<module>"): "import rustlambda.builder (at the first build)",
     ("cdk/bundling.py", "shared_build"): "the one shared build (cargo metadata from memory, "
     "cargo-zigbuild no-op, copies, verification skipped for known bootstraps)",
-    ("cdk/bundling.py", "try_bundle"): "every local bundling (the build + one copy each)",
+    ("cdk/bundling.py", "bundle_locally"): "every local bundling (hooks, the build, one copy each)",
     ("cdk/deferred.py", "materialize_all"): "making the assets before synthesis (CDK staging, "
     "bundling included)",
     ("providers/process.py", "_next_message"): "waiting for node (jsii kernel round trips)",
