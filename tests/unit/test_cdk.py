@@ -32,6 +32,7 @@ from rustlambda.cdk.project import (
     choose_binary,
     find_workspace_with_binary,
 )
+from rustlambda.cdk.reporter import CdkReporter
 from rustlambda.cdk.verified import CACHE_NAME, verify_cached
 from rustlambda.errors import (
     ArtifactError,
@@ -573,3 +574,31 @@ def test_bundle_dir_is_this_rustlambdas_wheel_and_dockerfile_made_once(tmp_path:
         )
     stamp = built.stat().st_mtime_ns
     assert wheel.bundle_dir(env) == directory and built.stat().st_mtime_ns == stamp
+
+
+# ------------------------------------------------------------------------------ log level
+@pytest.mark.parametrize(
+    ("level", "shown"),
+    [
+        (LogLevel.SILENT, []),
+        (LogLevel.INFO, ["rustlambda: building", "rustlambda: warning: slow"]),
+        (
+            LogLevel.VERBOSE,
+            [
+                "rustlambda: building",
+                "rustlambda: warning: slow",
+                "rustlambda: running cargo build",
+                "   Compiling x",
+            ],
+        ),
+    ],
+)
+def test_log_level_decides_what_the_synth_shows(
+    level: LogLevel, shown: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    reporter = CdkReporter(level)
+    reporter.info("building")
+    reporter.warning("slow")
+    reporter.command(["cargo", "build"])
+    reporter.output("   Compiling x")
+    assert capsys.readouterr().err.splitlines() == shown
