@@ -30,7 +30,7 @@ if __package__ in (None, ""):  # run as a script: make `bench` importable
 from bench import environment
 from bench.core import REPO, Context, Tools, log, stop_all
 from bench.report import Section, document
-from bench.workloads import artifacts, cdk, cold, noop, runtime, scaling, startup
+from bench.workloads import artifacts, cdk, cold, deploy, noop, runtime, scaling, startup
 
 Workload = Callable[[Context], Section]
 
@@ -74,6 +74,7 @@ WORKLOADS: list[tuple[str, Workload]] = [
     ("4", artifacts.run_workload),
     ("5", runtime.run_workload),
     ("6", cdk.run_workload),
+    ("9", deploy.run_workload),
 ]
 TITLES = {
     "1": "No-op release rebuild",
@@ -83,6 +84,7 @@ TITLES = {
     "5": "Local runtime (emulator) throughput and latency",
     "6": "CDK synth",
     "7": "Start-up",
+    "9": "Deploying 20 functions at once",
 }
 
 
@@ -95,9 +97,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
     parser.add_argument("--quick", action="store_true", help="fewer runs, no 50-function scale")
-    parser.add_argument(
-        "--only", help="comma-separated workload numbers, e.g. 1,7 (default: all seven)"
-    )
+    parser.add_argument("--only", help="comma-separated workload numbers, e.g. 1,7 (default: all)")
     parser.add_argument(
         "--output",
         type=Path,

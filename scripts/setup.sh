@@ -14,7 +14,7 @@ APT_PACKAGES=(
   gcc-aarch64-linux-gnu libc6-dev-arm64-cross     # linker + arm64 glibc (qemu -L prefix)
   qemu-user                                       # runs arm64 bootstraps on x86_64
   librust-tokio-dev librust-serde-json-dev librust-ring-dev   # fixture crates, offline
-  librust-openssl-sys-dev libssl-dev pkg-config   # the openssl fixture; verify's libssl test
+  libssl-dev pkg-config                           # real-crates' tls (system OpenSSL); verify's libssl test
 )
 
 if ! dpkg --print-foreign-architectures | grep -qx arm64; then

@@ -6,8 +6,10 @@
 and stops the server. A second ``GET .../invocation/next`` blocks until the
 server stops, as it would while Lambda keeps the sandbox frozen.
 
-An arm64 bootstrap runs under ``qemu-aarch64 -L /usr/aarch64-linux-gnu`` on an
-x86_64 host (and an x86_64 one under ``qemu-x86_64`` on an arm64 host).
+An arm64 bootstrap runs under ``qemu-aarch64 -L /`` on an x86_64 host when the host has the
+arm64 loader itself (Debian multiarch, libc6:arm64), else ``-L /usr/aarch64-linux-gnu`` (a cross
+sysroot's ld.so paired with the multiarch libc.so.6 hangs tokio programs); an x86_64 one runs
+under ``qemu-x86_64`` on an arm64 host the same way.
 
 Stdlib only. Self-check::
 
@@ -50,6 +52,7 @@ RUNTIME_PREFIX = "/2018-06-01/runtime"
 NEXT_PATH = f"{RUNTIME_PREFIX}/invocation/next"
 QEMU_PREFIXES = {"arm64": "/usr/aarch64-linux-gnu", "x86_64": "/usr/x86_64-linux-gnu"}
 QEMU_BINARIES = {"arm64": "qemu-aarch64", "x86_64": "qemu-x86_64"}
+QEMU_LOADERS = {"arm64": "/lib/ld-linux-aarch64.so.1", "x86_64": "/lib64/ld-linux-x86-64.so.2"}
 MAX_BODY = 64 * 1024 * 1024
 ALREADY_ANSWERED = (
     b'{"errorMessage":"Invocation already answered","errorType":"InvalidStateTransition"}'
@@ -133,7 +136,9 @@ def _command(bootstrap: Path, arch: str | None) -> list[str]:
         raise FileNotFoundError(
             f"{QEMU_BINARIES[target]} not found: cannot run a {target} bootstrap on {host}"
         )
-    return [qemu, "-L", QEMU_PREFIXES[target], str(bootstrap)]
+    loader = QEMU_LOADERS[target]
+    prefix = "/" if Path(loader).exists() else QEMU_PREFIXES[target]
+    return [qemu, "-L", prefix, str(bootstrap)]
 
 
 def lambda_environment(runtime_api: str, function_name: str, task_root: Path) -> dict[str, str]:

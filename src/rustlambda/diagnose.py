@@ -2,7 +2,8 @@
 
 The classic case is a ``*-sys`` crate whose build script cannot find its native library for the
 target — openssl-sys under zig cross-compiling above all. cargo then prints a wall of build
-script output; the user needs one sentence and the ways out.
+script output; the user needs one sentence and the ways out. The other: a nightly-only cargo
+flag (``-Z``, ``--artifact-dir``) given to a stable cargo.
 """
 
 from __future__ import annotations
@@ -11,6 +12,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+_NIGHTLY = re.compile(
+    r"the `(?P<flag>[^`]+)` flag is only accepted on the nightly channel"
+    r"|the `(?P<unstable>[^`]+)` flag is unstable"
+)
 _SYS_FAILURE = re.compile(r"failed to run custom build command for `(?P<crate>[\w-]+-sys) v[^`]+`")
 
 OPENSSL_REMEDIES = (
@@ -29,8 +34,18 @@ class Diagnosis:
 
 
 def diagnose(lines: Sequence[str], targets: Sequence[str]) -> Diagnosis | None:
-    """The cause of a failed build when it is a native dependency we recognise."""
+    """The cause of a failed build when we recognise it: a nightly-only flag on a stable
+    cargo, or a native dependency."""
     text = "\n".join(lines)
+    nightly = _NIGHTLY.search(text)
+    if nightly is not None:
+        flag = nightly["flag"] or nightly["unstable"]
+        return Diagnosis(
+            f"cargo refused {flag}: it is a nightly-only (unstable) cargo option and this "
+            "toolchain is stable",
+            "build with a nightly toolchain (`rustup toolchain install nightly`, then "
+            "RUSTUP_TOOLCHAIN=nightly rustlambda build ...), or drop the flag",
+        )
     match = _SYS_FAILURE.search(text)
     if match is None:
         return None

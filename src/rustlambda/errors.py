@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from .deployer.result import DeployResult
     from .verify import VerifyReport
 
 
@@ -154,15 +155,30 @@ class AwsCredentialsError(RustLambdaError):
 
 
 class DeployError(RustLambdaError):
-    """AWS refused or failed a deploy step; ``code`` is the AWS error code."""
+    """AWS refused or failed a deploy step; ``code`` is the AWS error code. Raised by
+    ``deploy`` when any function failed: ``result`` then holds every function's outcome."""
 
     exit_code = 23
 
     def __init__(
-        self, message: str, fix: str = "", *, details: str = "", code: str | None = None
+        self,
+        message: str,
+        fix: str = "",
+        *,
+        details: str = "",
+        code: str | None = None,
+        result: DeployResult | None = None,
     ) -> None:
         super().__init__(message, fix, details=details)
         self.code = code
+        self.result = result
+
+
+class ProjectPathError(RustLambdaError):
+    """``rustlambda new``/``init`` cannot put the project there: ``new`` found a non-empty
+    directory, ``init`` found a Cargo.toml, or the files cannot be written."""
+
+    exit_code = 24
 
 
 def error_classes() -> list[type[RustLambdaError]]:

@@ -38,6 +38,14 @@ class OutputFormat(enum.Enum):
     ZIP = "zip"
 
 
+class ColorWhen(enum.StrEnum):
+    """cargo's ``--color``."""
+
+    AUTO = "auto"
+    ALWAYS = "always"
+    NEVER = "never"
+
+
 @dataclass(frozen=True)
 class CompilerSettings:
     kind: Compiler = Compiler.ZIG
@@ -63,6 +71,18 @@ class BuildOptions:
     packages: tuple[str, ...] = ()
     workspace: bool = False
     examples: tuple[str, ...] = ()
+    #: ``--exclude``: packages left out of ``--workspace``.
+    exclude: tuple[str, ...] = ()
+    #: ``--bins`` / ``--examples``: every binary / example of the selected packages.
+    all_bins: bool = False
+    all_examples: bool = False
+    # where settings come from besides these options (cargo-lambda's global configuration)
+    #: ``--global``: the CargoLambda.toml to read (default: ./CargoLambda.toml if present).
+    global_config: Path | None = None
+    #: ``--context``: read ``[<context>.<section>]`` tables of that file over its plain ones.
+    context: str | None = None
+    #: ``--admerge``: list values of every source are concatenated instead of replaced.
+    admerge: bool | None = None
     # layered settings
     release: bool | None = None
     profile: str | None = None
@@ -81,13 +101,32 @@ class BuildOptions:
     no_default_features: bool | None = None
     skip_target_check: bool | None = None
     env: Mapping[str, str] | None = None
+    #: ``--env-var`` / ``--env-file``: variables for cargo's environment (cargo-lambda's build
+    #: ``env_var`` and ``env_file``), over ``env``'s.
+    env_vars: Mapping[str, str] | None = None
+    env_file: Path | None = None
+    #: The cargo compiler's subcommand and extra arguments from the environment
+    #: (``CARGO_LAMBDA_COMPILER_SUBCOMMAND``, ``CARGO_LAMBDA_COMPILER_EXTRA_ARGS``).
+    compiler_subcommand: tuple[str, ...] | None = None
+    compiler_extra_args: tuple[str, ...] | None = None
     # passed through to cargo
     target_dir: Path | None = None
     locked: bool | None = None
     offline: bool | None = None
     frozen: bool | None = None
     jobs: int | None = None
-    verbose: int = 0
+    keep_going: bool | None = None
+    timings: bool | None = None
+    config: tuple[str, ...] | None = None
+    unstable_flags: tuple[str, ...] | None = None
+    message_format: tuple[str, ...] | None = None
+    color: ColorWhen | None = None
+    ignore_rust_version: bool | None = None
+    future_incompat_report: bool | None = None
+    artifact_dir: Path | None = None
+    quiet: bool | None = None
+    #: cargo's own ``-v`` count.
+    verbose: int | None = None
     cargo_args: tuple[str, ...] = ()
     #: Check every artifact against its runtime after building (``--no-verify`` turns it off).
     verify: bool | None = None

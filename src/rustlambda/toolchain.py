@@ -158,11 +158,7 @@ def _missing_std(
             f"install {triple}'s std for {toolchain.rustc}, or use a rustup toolchain and "
             f"`rustup target add {triple}`"
         )
-    others = [
-        c for c in _other_rustcs(toolchain.rustc, env) if std_installed(c, triple, env, runner)
-    ]
-    if others:
-        fixes.append(f"or use a rustc that has it: RUSTC={others[0]} rustlambda build ...")
+    fixes += _other_rustc_fix(toolchain, triple, env, runner)
     return MissingTargetStdError(
         f"the Rust standard library for {triple} is not installed for {toolchain.rustc}",
         "; ".join(fixes),
@@ -185,3 +181,33 @@ def _other_rustcs(current: str, env: Mapping[str, str]) -> list[str]:
             continue
         found.append(str(candidate))
     return found
+
+
+def rustup_toolchain(rustc: str, env: Mapping[str, str]) -> tuple[str, list[str]] | None:
+    """(rustup, ``--toolchain NAME`` arguments or none for the active one) when ``rustc`` is
+    managed by rustup, else None."""
+    return _rustup_toolchain(rustc, env)
+
+
+def missing_std_fix(
+    toolchain: Toolchain, triple: str, env: Mapping[str, str], runner: CommandRunner
+) -> str:
+    """What to do when ``triple``'s std is missing for ``toolchain.rustc``: rustup's command
+    when rustc is rustup's, and another rustc of this machine that has it."""
+    if _rustup_toolchain(toolchain.rustc, env) is not None:
+        fixes = [f"`rustup target add {triple}`"]
+    else:
+        fixes = [
+            f"install {triple}'s std for {toolchain.rustc}, or use a rustup toolchain and "
+            f"`rustup target add {triple}`"
+        ]
+    return "; ".join(fixes + _other_rustc_fix(toolchain, triple, env, runner))
+
+
+def _other_rustc_fix(
+    toolchain: Toolchain, triple: str, env: Mapping[str, str], runner: CommandRunner
+) -> list[str]:
+    others = [
+        c for c in _other_rustcs(toolchain.rustc, env) if std_installed(c, triple, env, runner)
+    ]
+    return [f"or use a rustc that has it: RUSTC={others[0]} rustlambda build ..."] if others else []

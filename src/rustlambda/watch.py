@@ -1,8 +1,12 @@
 """``rustlambda watch``: build, serve the artifacts in the emulator, rebuild and restart on change.
 
 The artifacts served are the ones ``rustlambda build`` produced (arm64 ones under qemu), not a
-``cargo run`` of the host build. After a source change only the functions whose bootstrap
-changed get new instances; a failed rebuild keeps the previous build serving.
+``cargo run`` of the host build. The emulator listens before the first build starts: invokes
+that arrive during it wait for it (``wait``) or are answered as Lambda answers for a function
+still Pending. After a source change only the functions whose bootstrap changed get new
+instances; a failed rebuild keeps the previous build serving. The build's progress and, when
+it fails, cargo's diagnostics reach the caller (`progress`). With ``only_lambda_apis`` nothing is
+built: the emulator serves the Runtime API of each function for a runtime the user starts.
 """
 
 from __future__ import annotations
@@ -10,25 +14,29 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TypeVar
 
-import pathspec
-from watchfiles import Change, DefaultFilter, awatch
+from watchfiles import awatch
 
 from . import layout
 from .builder import BuildPlan, BuildResult, plan_build, run_plan
+from .builder.settings import global_config
 from .elf import read_elf
 from .emulator import Emulator, EmulatorSettings, FunctionSpec, LogRecord, Report
+from .emulator.aws_env import AwsEnvironment, resolve_aws_environment
 from .errors import ArtifactError, ConfigError, RustLambdaError
 from .layout import ArtifactKind
 from .options import BuildOptions, OutputFormat
+from .progress import BuildProgress, BuildSession, progress_env
 from .reporting import LoggingReporter, Reporter
 from .settings import table as t
+from .settings.metadata import Metadata
 from .settings.model import Scope, Section
-from .settings.resolve import Metadata, options_layer, served_chain
+from .settings.resolve import options_layer, served_chain
+from .sources import SourceFilter
 from .targets import Arch, host_arch
 
 
@@ -58,6 +66,17 @@ class WatchOptions:
     invoke_address: str | None = None
     invoke_port: int | None = None
     concurrency: int | None = None
+    #: Invocations one instance serves at once (Lambda Managed Instances); default 1.
+    max_concurrency: int | None = None
+    #: Build nothing, start no function: serve the Runtime API for runtimes the user starts.
+    only_lambda_apis: bool | None = None
+    #: Invokes during the first build wait for it (else: ResourceConflictException, Pending).
+    wait: bool | None = None
+    #: The AWS profile and region the functions get (default: the user's chain and config).
+    aws_profile: str | None = None
+    region: str | None = None
+    #: No CORS headers on the function-URL front (cargo-lambda's --disable-cors).
+    disable_cors: bool | None = None
 
 
 T = TypeVar("T")
@@ -67,7 +86,9 @@ ROWS = tuple(r for r in t.rows(Section.WATCH) if r.scope is not Scope.INPUT)
 def resolve_watch(options: WatchOptions, plan: BuildPlan) -> tuple[WatchOptions, list[str]]:
     """Fill what the caller left unset from ``[package|workspace.metadata.lambda.watch]``
     (cargo-lambda's keys), then the defaults. Returns the warnings about those tables."""
-    metadata = Metadata(plan.workspace)
+    cwd = (options.build.cwd or Path.cwd()).resolve()
+    environ = options.build.environ if options.build.environ is not None else os.environ
+    metadata = Metadata(plan.workspace, global_config(options.build, environ, cwd))
     selected = dict.fromkeys(b.package for b in plan.selected)
     packages = [
         metadata.layer(Section.WATCH, package, None)
@@ -75,9 +96,10 @@ def resolve_watch(options: WatchOptions, plan: BuildPlan) -> tuple[WatchOptions,
         if package.name in selected
     ]
     workspace = metadata.layer(Section.WATCH, None, None)
+    bottom = metadata.bottom((Section.WATCH,))
     metadata.check()
-    cwd = (options.build.cwd or Path.cwd()).resolve()
-    chain = served_chain([options_layer(options, ROWS, cwd)], packages, workspace)
+    top = [options_layer(options, ROWS, cwd)]
+    chain = served_chain(top, packages, workspace, bottom, metadata.admerge)
     base = options.settings
     settings = replace(
         base,
@@ -94,11 +116,20 @@ def resolve_watch(options: WatchOptions, plan: BuildPlan) -> tuple[WatchOptions,
         env_file=None,  # read into env
         ignore_changes=chain.get(t.IGNORE_CHANGES),
         extensions_dir=chain.get(t.EXTENSIONS_DIR),
+        max_concurrency=chain.get(t.MAX_CONCURRENCY),
+        only_lambda_apis=chain.get(t.ONLY_LAMBDA_APIS),
+        wait=chain.get(t.WAIT),
+        aws_profile=chain.get(t.AWS_PROFILE),
+        region=chain.get(t.WATCH_REGION),
+        disable_cors=chain.get(t.DISABLE_CORS),
         invoke_address=settings.address,
         invoke_port=settings.port,
         concurrency=settings.concurrency,
     )
-    return resolved, metadata.warnings_of(Section.WATCH)
+    warnings = metadata.warnings_of(Section.WATCH)
+    if metadata.sources is not None:
+        warnings = [*metadata.sources.warnings, *warnings]
+    return resolved, warnings
 
 
 def _or(value: T | None, fallback: T) -> T:
@@ -152,6 +183,7 @@ def functions_to_serve(result: BuildResult, options: WatchOptions) -> Served:
                 timeout=options.timeout if options.timeout is not None else 30.0,
                 extensions=extensions,
                 revision=revision,
+                max_concurrency=options.max_concurrency or 1,
             )
         )
         if multi and (artifact.function not in aliases or artifact.arch is host):
@@ -180,54 +212,6 @@ def _extensions(directory: Path, arch: Arch) -> tuple[tuple[Path, ...], list[str
     return tuple(found), notes
 
 
-class SourceFilter(DefaultFilter):
-    """Changes that can alter a build: not in target dirs, .git, or anything .gitignore'd."""
-
-    def __init__(self, root: Path, ignored_dirs: Sequence[Path]) -> None:
-        super().__init__()
-        self.root = root.resolve()
-        self.ignored_dirs = tuple(p.resolve() for p in ignored_dirs)
-        self._specs: list[tuple[Path, pathspec.GitIgnoreSpec]] = []
-        for gitignore in sorted(self._gitignores(), key=lambda p: len(p.parts)):
-            lines = gitignore.read_text(encoding="utf-8", errors="replace").splitlines()
-            self._specs.append((gitignore.parent, pathspec.GitIgnoreSpec.from_lines(lines)))
-
-    def _gitignores(self) -> list[Path]:
-        found: list[Path] = []
-        for dirpath, dirnames, filenames in os.walk(self.root):
-            here = Path(dirpath)
-            dirnames[:] = [
-                d
-                for d in dirnames
-                if d not in self.ignore_dirs and not self._in_ignored_dir(here / d)
-            ]
-            if ".gitignore" in filenames:
-                found.append(here / ".gitignore")
-        return found
-
-    def _in_ignored_dir(self, path: Path) -> bool:
-        return any(path == d or d in path.parents for d in self.ignored_dirs)
-
-    def __call__(self, change: Change, path: str) -> bool:
-        if not super().__call__(change, path):
-            return False
-        resolved = Path(path).resolve()
-        if self._in_ignored_dir(resolved):
-            return False
-        # As git does: deeper .gitignore files come later, and the last matching rule wins
-        # (so a nested "!keep.log" brings back what the root's "*.log" ignored).
-        ignored = False
-        for base, spec in self._specs:
-            try:
-                relative = resolved.relative_to(base)
-            except ValueError:
-                continue
-            verdict = spec.check_file(str(relative)).include
-            if verdict is not None:
-                ignored = verdict
-        return not ignored
-
-
 def _ignored_dirs(plan: BuildPlan, options: BuildOptions) -> list[Path]:
     dirs = [plan.workspace.target_directory, plan.lambda_dir]
     if options.target_dir is not None:
@@ -236,9 +220,56 @@ def _ignored_dirs(plan: BuildPlan, options: BuildOptions) -> list[Path]:
     return dirs
 
 
+def planned_functions(plan: BuildPlan, options: WatchOptions) -> Served:
+    """Only-Lambda-APIs mode: one function per selected function binary, under its own name,
+    without building it (the user runs their own build of it)."""
+    specs: dict[str, FunctionSpec] = {}
+    for output in plan.outputs:
+        name = output.binary.name
+        if output.kind is not ArtifactKind.FUNCTION or name in specs:
+            continue
+        function = plan.settings.functions.get(name)
+        specs[name] = FunctionSpec(
+            name=name,
+            bootstrap=output.dest,
+            env={**(function.env if function else {}), **options.env},
+            memory_size=options.memory_size,
+            timeout=options.timeout if options.timeout is not None else 30.0,
+            max_concurrency=options.max_concurrency or 1,
+        )
+    if not specs:
+        raise ConfigError(
+            "--only-lambda-apis serves functions, and none is selected (only extensions?)",
+            "select function binaries (drop --extension)",
+        )
+    return Served(tuple(specs.values()), {})
+
+
+def emulator_settings(options: WatchOptions) -> tuple[EmulatorSettings, AwsEnvironment | None]:
+    """The emulator's settings with the user's AWS environment: the region (flag, metadata,
+    ``AWS_REGION``, the profile's) and the credentials chain of the profile — unless the
+    caller's settings bring credentials of their own (then only a given region applies)."""
+    settings = replace(
+        options.settings,
+        only_lambda_apis=bool(options.only_lambda_apis),
+        cors=not options.disable_cors,
+    )
+    if settings.credentials is not None:
+        return (replace(settings, region=options.region) if options.region else settings), None
+    environ = settings.environ if settings.environ is not None else os.environ
+    aws = resolve_aws_environment(options.aws_profile, options.region, environ)
+    return replace(settings, region=aws.region, credentials=aws.credentials), aws
+
+
+def _build(options: BuildOptions, reporter: Reporter) -> BuildResult:
+    return run_plan(plan_build(options), reporter=reporter)
+
+
 def _binary_build(options: BuildOptions) -> BuildOptions:
-    # The emulator runs bootstraps; zips would only slow every rebuild down.
-    return replace(options, output_format=OutputFormat.BINARY)
+    # The emulator runs bootstraps; zips would only slow every rebuild down. cargo's progress
+    # bar is on (even on a pipe) for the counts the progress shows.
+    environ = options.environ if options.environ is not None else os.environ
+    return replace(options, output_format=OutputFormat.BINARY, environ=progress_env(environ))
 
 
 async def watch(
@@ -250,48 +281,102 @@ async def watch(
     on_report: Callable[[Report], None] | None = None,
     on_ready: Callable[[Emulator], None] | None = None,
     on_reload: Callable[[list[str]], None] | None = None,
+    on_notice: Callable[[str], None] | None = None,
+    on_progress: Callable[[BuildProgress], None] | None = None,
 ) -> None:
-    """Build, serve until ``stop`` is set, rebuilding on source changes; then shut down."""
+    """Listen, build, serve until ``stop`` is set, rebuilding on source changes; then shut
+    down. ``on_progress`` follows each build (on the event loop's thread); ``on_ready`` is
+    called once the functions are served."""
     reporter = reporter or LoggingReporter()
+    session = BuildSession(_build, reporter, on_progress)
     build_options = _binary_build(options.build)
     plan = await asyncio.to_thread(plan_build, build_options)
     options, warnings = resolve_watch(options, plan)
     for warning in warnings:
         reporter.warning(warning)
-    result = await asyncio.to_thread(run_plan, plan, reporter=reporter)
-    served = functions_to_serve(result, options)
-    for note in served.notes:
-        reporter.warning(note)
+    settings, aws = emulator_settings(options)
+    served = planned_functions(plan, options) if options.only_lambda_apis else Served((), {})
     emulator = Emulator(
         served.functions,
-        options.settings,
+        settings,
         aliases=served.aliases,
         on_log=on_log,
         on_report=on_report,
+        on_notice=on_notice,
     )
-    for warning in emulator.warnings:
-        reporter.warning(warning)
     await emulator.start()
     try:
-        for spec in served.functions:
-            extras = (
-                f" with {', '.join(p.name for p in spec.extensions)}" if spec.extensions else ""
-            )
-            reporter.info(f"serving {spec.name}{extras} from {spec.bootstrap}")
-        for alias, target in served.aliases.items():
-            reporter.info(f"{alias} routes to {target}")
-        reporter.info(
-            f"invoke at {emulator.url}/2015-03-31/functions/<name>/invocations "
-            f"(boto3/AWS CLI: --endpoint-url {emulator.url})"
-        )
+        if options.only_lambda_apis:
+            _announce(emulator, served, options, aws, reporter)
+            if on_ready is not None:
+                on_ready(emulator)
+            await stop.wait()
+            return
+        emulator.hold(wait=bool(options.wait))
+        then = "invokes wait for it" if options.wait else 'invokes meanwhile get "Pending"'
+        reporter.info(f"listening on {' and '.join(emulator.urls)}; building first ({then})")
+        try:
+            result = await session.build(build_options, first=True)
+            served = functions_to_serve(result, options)
+            await emulator.update(served.functions, aliases=served.aliases)
+        except RustLambdaError as exc:
+            await emulator.fail_pending(exc.message)
+            raise
+        for warning in [*served.notes, *emulator.warnings]:
+            reporter.warning(warning)
+        _announce(emulator, served, options, aws, reporter)
         if on_ready is not None:
             on_ready(emulator)
         if options.ignore_changes:
             await stop.wait()
             return
-        await _reload_loop(plan, build_options, options, emulator, stop, reporter, on_reload)
+        await _reload_loop(plan, build_options, options, emulator, stop, session, on_reload)
     finally:
         await emulator.stop()
+
+
+def _announce(
+    emulator: Emulator,
+    served: Served,
+    options: WatchOptions,
+    aws: AwsEnvironment | None,
+    reporter: Reporter,
+) -> None:
+    """What is served, where, and with which AWS environment."""
+    url, others = emulator.url, emulator.urls[1:]
+    for spec in served.functions:
+        if options.only_lambda_apis:
+            reporter.info(f"{spec.name}: Runtime API at {url}/.rt/{spec.name} (start it yourself)")
+            continue
+        extras = f" with {', '.join(p.name for p in spec.extensions)}" if spec.extensions else ""
+        reporter.info(f"serving {spec.name}{extras} from {spec.bootstrap}")
+    for alias, target in served.aliases.items():
+        reporter.info(f"{alias} routes to {target}")
+    reporter.info(
+        f"invoke at {url}/2015-03-31/functions/<name>/invocations "
+        f"(boto3/AWS CLI: --endpoint-url {url})"
+    )
+    one = f"; the only function: any path of {url}/" if len(served.functions) == 1 else ""
+    reporter.info(f"function URLs at {url}/lambda-url/<name>/<path>{one}")
+    if others:
+        reporter.info(f"also listening on {', '.join(others)}, same APIs")
+    if (options.max_concurrency or 1) > 1:
+        reporter.info(
+            f"each instance serves up to {options.max_concurrency} invocations at once "
+            f"(AWS_LAMBDA_MAX_CONCURRENCY={options.max_concurrency})"
+        )
+    if aws is not None:
+        source = _REGION_SOURCES.get(aws.region_source, aws.region_source)
+        who = f"profile {options.aws_profile}" if options.aws_profile else "your AWS chain"
+        credentials = "" if options.only_lambda_apis else f", with AWS credentials from {who}"
+        reporter.info(f"functions run in {aws.region} ({source}){credentials}")
+
+
+_REGION_SOURCES = {
+    "flag": "--region / the region key",
+    "environment": "AWS_REGION",
+    "default": "no region configured: the default",
+}
 
 
 async def _reload_loop(
@@ -300,9 +385,10 @@ async def _reload_loop(
     options: WatchOptions,
     emulator: Emulator,
     stop: asyncio.Event,
-    reporter: Reporter,
+    session: BuildSession,
     on_reload: Callable[[list[str]], None] | None,
 ) -> None:
+    reporter = session.reporter
     root = plan.workspace.root
     source_filter = SourceFilter(root, _ignored_dirs(plan, build_options))
     reporter.info(f"watching {root} for changes")
@@ -314,19 +400,20 @@ async def _reload_loop(
         more = f" and {len(paths) - 3} more" if len(paths) > 3 else ""
         reporter.info(f"changed: {shown}{more}; rebuilding")
         try:
-            plan = await asyncio.to_thread(plan_build, build_options)
-            result = await asyncio.to_thread(run_plan, plan, reporter=reporter)
+            result = await session.build(build_options, first=False)
             served = functions_to_serve(result, options)
+            before = set(emulator.function_names)
             changed = await emulator.update(served.functions, aliases=served.aliases)
         except RustLambdaError as exc:
-            if exc.details:
-                reporter.output(exc.details)
             reporter.warning(f"rebuild failed, still serving the previous build: {exc.message}")
             continue
+        kept = sorted(before & {s.name for s in served.functions} - set(changed))
+        if not changed:
+            reporter.info("no bootstrap changed; instances keep running")
+        elif kept:
+            reporter.info(f"unchanged, instances keep running: {', '.join(kept)}")
         if changed:
             reporter.info(f"new instances for: {', '.join(changed)}")
-        else:
-            reporter.info("no bootstrap changed; instances keep running")
         if on_reload is not None:
             on_reload(changed)
 

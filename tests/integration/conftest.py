@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import boto3
 import botocore.config
@@ -21,6 +25,12 @@ HERE = Path(__file__).parent
 FIXTURES = HERE.parent / "fixtures"
 REPO = HERE.parent.parent
 BOTH_STDS = ("x86_64-unknown-linux-gnu", "aarch64-unknown-linux-gnu")
+REAL_CRATES = FIXTURES / "real-crates"
+#: The binaries of real-crates' default members (tls is built on its own, see its README).
+REAL_CRATES_BINS = ("typed", "http", "http-stream", "stream", "sdk", "concurrent", "native", "ext")
+#: Set to a directory to keep the real-crates target dirs between test sessions (local runs);
+#: CI leaves it unset, so every session builds cold in its own temporary directory.
+TARGET_BASE_VAR = "RUSTLAMBDA_TEST_TARGET_BASE"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -103,4 +113,68 @@ def lambda_client(url: str) -> LambdaClient:
         aws_access_key_id="test",
         aws_secret_access_key="test",
         config=botocore.config.Config(retries={"max_attempts": 1}, read_timeout=60),
+    )
+
+
+@dataclass(frozen=True)
+class RealCratesBuild:
+    """tests/fixtures/real-crates built once for x86_64 and arm64 by one `rustlambda build`."""
+
+    compiler: str  # "zig" | "cargo"
+    target_dir: Path
+    result: dict[str, Any]  # `rustlambda build --json`
+    seconds: float  # wall time of that build
+
+    def bootstrap(self, arch: str, name: str) -> Path:
+        return self.target_dir / "lambda" / arch / name / "bootstrap"
+
+
+def real_crates_target_dir(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
+    base = os.environ.get(TARGET_BASE_VAR)
+    if base:
+        path = Path(base) / name
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+    return tmp_path_factory.mktemp(name)
+
+
+def build_real_crates(compiler: str, target_dir: Path, env: dict[str, str]) -> RealCratesBuild:
+    """One CLI build of every default member for both architectures (debug: see the README)."""
+    start = time.monotonic()
+    done = run_cli(
+        "build",
+        "--arm64",
+        "--x86-64",
+        "--compiler",
+        compiler,
+        "--target-dir",
+        str(target_dir),
+        "--locked",
+        "--json",
+        "--manifest-path",
+        str(REAL_CRATES / "Cargo.toml"),
+        cwd=REAL_CRATES,
+        env=env,
+        timeout=3600,
+    )
+    seconds = time.monotonic() - start
+    assert done.returncode == 0, done.stderr[-6000:]
+    return RealCratesBuild(compiler, target_dir, json.loads(done.stdout), seconds)
+
+
+@pytest.fixture(scope="session")
+def real_crates_zig(
+    tmp_path_factory: pytest.TempPathFactory, build_env: dict[str, str]
+) -> RealCratesBuild:
+    return build_real_crates(
+        "zig", real_crates_target_dir(tmp_path_factory, "real-crates-zig"), build_env
+    )
+
+
+@pytest.fixture(scope="session")
+def real_crates_cargo(
+    tmp_path_factory: pytest.TempPathFactory, build_env: dict[str, str]
+) -> RealCratesBuild:
+    return build_real_crates(
+        "cargo", real_crates_target_dir(tmp_path_factory, "real-crates-cargo"), build_env
     )

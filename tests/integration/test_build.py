@@ -307,14 +307,3 @@ def test_cli_missing_std_with_rustups_rustc(tmp_path: Path) -> None:
     assert f"rustup target add {triple}" in done.stderr
     assert "Traceback" not in done.stderr and "E0463" not in done.stderr
     assert not (ws / "target/lambda").exists()
-
-
-def test_openssl_sys_cross_build_is_diagnosed(tmp_path: Path, build_env: dict[str, str]) -> None:
-    ws = copy_fixture("openssl-workspace", tmp_path)
-    with pytest.raises(rustlambda.RustLambdaError) as info:
-        rustlambda.build(BuildOptions(cwd=ws, targets=(ARM,), environ=build_env))
-    error = info.value
-    assert error.exit_code == 12
-    assert "openssl-sys could not find an OpenSSL for aarch64-unknown-linux-gnu" in error.message
-    assert "rustls" in error.fix and '"vendored"' in error.fix and "musl" in error.fix
-    assert "failed to run custom build command for `openssl-sys" in error.details

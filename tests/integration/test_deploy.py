@@ -38,10 +38,10 @@ class Moto:
     url: str
     recording: Path
 
-    def post(self, path: str) -> None:
+    def post(self, path: str) -> str:
         request = urllib.request.Request(self.url + path, method="POST")
         with urllib.request.urlopen(request, timeout=30) as response:
-            response.read()
+            return str(response.read().decode())
 
     def reset(self) -> None:
         self.post("/moto-api/reset")
@@ -103,15 +103,17 @@ class Recording:
     def __init__(self, moto: Moto) -> None:
         self.moto = moto
 
+    # Through moto's recorder API, not its file: moto fixes the file's path once per process
+    # (another module's server may have come first).
     def __enter__(self) -> Recorded:
-        self.moto.recording.write_text("")
+        self.moto.post("/moto-api/recorder/reset-recording")
         self.moto.post("/moto-api/recorder/start-recording")
         self.result = Recorded([], [])
         return self.result
 
     def __exit__(self, *exc: object) -> None:
         self.moto.post("/moto-api/recorder/stop-recording")
-        for line in self.moto.recording.read_text().splitlines():
+        for line in self.moto.post("/moto-api/recorder/download-recording").splitlines():
             entry = json.loads(line)
             path = entry["url"].split("://", 1)[1].split("/", 1)[1].split("?", 1)[0]
             self.result.calls.append((entry["method"], "/" + path))

@@ -199,7 +199,9 @@ def serving(
     specs: list[FunctionSpec], settings: EmulatorSettings | None = None
 ) -> Iterator[tuple[RunningEmulator, LambdaClient, Logs]]:
     logs = Logs()
-    with running(specs, settings or EmulatorSettings(port=0), on_log=logs) as emu:
+    with running(
+        specs, settings or EmulatorSettings(port=0, ipv6_loopback=False), on_log=logs
+    ) as emu:
         yield emu, lambda_client(emu.url), logs
 
 
@@ -349,7 +351,7 @@ def test_big_answer_is_refused_and_the_instance_keeps_working(built: Built, arch
 # --------------------------------------------------------------------------- concurrency
 @pytest.mark.parametrize("concurrency", [4, 1])
 def test_concurrency_from_timestamps(built: Built, concurrency: int) -> None:
-    settings = EmulatorSettings(port=0, concurrency=concurrency)
+    settings = EmulatorSettings(port=0, concurrency=concurrency, ipv6_loopback=False)
     with serving([built.spec("x86_64")], settings) as (emu, _, logs):
         clients = [lambda_client(emu.url) for _ in range(4)]
         barrier = threading.Barrier(4, timeout=WAIT)
@@ -409,7 +411,7 @@ def test_extension_hears_invoke_and_shutdown(built: Built, arch: str, tmp_path: 
     assert invoke["requestId"] == outcome.request_id
     assert invoke["invokedFunctionArn"] == ACCOUNT_ARN + "hello"
     assert invoke["deadlineMs"] > outcome.started * 1000
-    assert shutdown["shutdownReason"] == "SPINDOWN"
+    assert shutdown["shutdownReason"] == "spindown"
 
 
 def test_extension_hears_failure_when_the_runtime_crashes(built: Built, tmp_path: Path) -> None:
@@ -422,19 +424,19 @@ def test_extension_hears_failure_when_the_runtime_crashes(built: Built, tmp_path
     assert after.instance != crash.instance
     events = [json.loads(line) for line in log.read_text().splitlines()]
     # each instance has its own probe-ext (their lines may interleave in the shared log):
-    # the crashed instance's is shut down with FAILURE, the other's with SPINDOWN at the end
+    # the crashed instance's is shut down with "failure", the other's with "spindown" at the end
     seen = sorted(
         (e["eventType"], e.get("requestId") or "", e.get("shutdownReason") or "") for e in events
     )
     assert seen == sorted(
         [
             ("INVOKE", crash.request_id, ""),
-            ("SHUTDOWN", "", "FAILURE"),
+            ("SHUTDOWN", "", "failure"),
             ("INVOKE", after.request_id, ""),
-            ("SHUTDOWN", "", "SPINDOWN"),
+            ("SHUTDOWN", "", "spindown"),
         ]
     )
-    assert events[-1]["shutdownReason"] == "SPINDOWN"
+    assert events[-1]["shutdownReason"] == "spindown"
 
 
 # --------------------------------------------------------------------------- REPORT lines
@@ -611,7 +613,7 @@ def test_unknown_function_and_the_rie_path(built: Built) -> None:
 
 
 def test_missing_qemu_is_a_clear_error(built: Built) -> None:
-    settings = EmulatorSettings(port=0, environ={"PATH": "/nonexistent"})
+    settings = EmulatorSettings(port=0, environ={"PATH": "/nonexistent"}, ipv6_loopback=False)
     with pytest.raises(EmulatorError) as missing:  # noqa: SIM117 - the with must raise
         with running([built.spec("arm64")], settings):
             pytest.fail("the emulator started an arm64 function without qemu")

@@ -185,7 +185,7 @@ def test_watch_serves_both_architectures_reloads_an_edit_and_shuts_down(
     assert watch.stop() == 0, "\n".join(watch.err_lines[-20:])
     events = [json.loads(line) for line in ext_log.read_text().splitlines()]
     shutdowns = [e for e in events if e["eventType"] == "SHUTDOWN"]
-    assert shutdowns and all(e["shutdownReason"] == "SPINDOWN" for e in shutdowns)
+    assert shutdowns and all(e["shutdownReason"] == "spindown" for e in shutdowns)
     assert any(e["eventType"] == "INVOKE" for e in events)
 
     reports = [line for line in watch.out_lines if "\tMax Memory Used: " in line]

@@ -27,7 +27,7 @@ from rustlambda.errors import ArtifactError, AwsCredentialsError, ConfigError, D
 from rustlambda.layout import ArtifactKind
 from rustlambda.project import BinKind, BinTarget, Package, Workspace
 from rustlambda.settings.keyvalue import parse_tags
-from rustlambda.settings.resolve import Metadata
+from rustlambda.settings.metadata import Metadata
 from rustlambda.targets import Arch
 
 from .fakes import REAL_ELF

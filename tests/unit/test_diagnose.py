@@ -28,3 +28,21 @@ def test_ordinary_compile_errors_are_not_diagnosed() -> None:
     assert (
         diagnose(["error: failed to run custom build command for `mycrate v1.0.0`"], ["t"]) is None
     )
+
+
+def test_a_nightly_only_flag_on_a_stable_cargo() -> None:
+    found = diagnose(
+        [
+            "error: the `-Z` flag is only accepted on the nightly channel of Cargo, but this is "
+            "the `stable` channel"
+        ],
+        ["x86_64-unknown-linux-gnu"],
+    )
+    assert found is not None
+    assert found.message.startswith("cargo refused -Z: it is a nightly-only")
+    assert "RUSTUP_TOOLCHAIN=nightly" in found.fix
+    unstable = diagnose(
+        ["error: the `--artifact-dir` flag is unstable, pass `-Z unstable-options` to enable it"],
+        ["t"],
+    )
+    assert unstable is not None and "--artifact-dir" in unstable.message

@@ -24,11 +24,12 @@ from botocore.parsers import EventStreamJSONParser
 from rustlambda.elf import read_elf
 from rustlambda.emulator import Emulator, EmulatorSettings, FunctionSpec, protocol
 from rustlambda.emulator import process as process_mod
-from rustlambda.emulator.instance import RESERVED_ENV, _error_report, process_env
+from rustlambda.emulator.environment import RESERVED_ENV, process_env
+from rustlambda.emulator.httpserver import Request
 from rustlambda.emulator.invoke_api import function_name
 from rustlambda.emulator.process import Launch, plan_launch
 from rustlambda.emulator.protocol import Report
-from rustlambda.emulator.runtime_api import ApiRequest
+from rustlambda.emulator.routes import error_report
 from rustlambda.errors import EmulatorError
 from rustlambda.targets import Arch
 
@@ -199,10 +200,6 @@ def test_error_body() -> None:
     assert json.loads(protocol.error_body("E", "m", stack=[]))["stackTrace"] == []
 
 
-def test_service_error_body() -> None:
-    assert json.loads(protocol.service_error("nope")) == {"Type": "User", "message": "nope"}
-
-
 _TRACE = re.compile(r"^Root=1-([0-9a-f]{8})-[0-9a-f]{24};Parent=[0-9a-f]{16};Sampled=0$")
 
 
@@ -328,32 +325,32 @@ def test_decode_error_body_base64_and_plain_json() -> None:
 # --------------------------------------------------------------------------- error reports
 
 
-def _error_post(error_type: str | None = None) -> ApiRequest:
+def _error_post(error_type: str | None = None) -> Request:
     headers = {} if error_type is None else {"lambda-runtime-function-error-type": error_type}
-    return ApiRequest("POST", "/2018-06-01/runtime/invocation/x/error", "", headers)
+    return Request("POST", "/2018-06-01/runtime/invocation/x/error", headers)
 
 
 def test_error_report_header_wins_body_kept() -> None:
     body = b'{"errorType":"FromBody","errorMessage":"m","stackTrace":[]}'
-    assert _error_report(_error_post("Custom.Err"), body) == ("Custom.Err", body)
+    assert error_report(_error_post("Custom.Err"), body) == ("Custom.Err", body)
 
 
 def test_error_report_type_from_body() -> None:
     body = b'{"errorType":"OrderNotFound","errorMessage":"no order 7"}'
-    assert _error_report(_error_post(), body) == ("OrderNotFound", body)
+    assert error_report(_error_post(), body) == ("OrderNotFound", body)
 
 
 def test_error_report_json_without_type() -> None:
     body = b'{"errorMessage":"m"}'
-    assert _error_report(_error_post(), body) == ("Runtime.Unknown", body)
+    assert error_report(_error_post(), body) == ("Runtime.Unknown", body)
 
 
 @pytest.mark.parametrize("raw", [b"thread 'main' panicked", b"", b"[1, 2]"])
 def test_error_report_wraps_a_non_object_body(raw: bytes) -> None:
-    error_type, body = _error_report(_error_post(), raw)
+    error_type, body = error_report(_error_post(), raw)
     assert error_type == "Runtime.Unknown"
     assert json.loads(body) == {"errorMessage": raw.decode(), "errorType": "Runtime.Unknown"}
-    error_type, body = _error_report(_error_post("Rust.Panic"), raw)
+    error_type, body = error_report(_error_post("Rust.Panic"), raw)
     assert error_type == "Rust.Panic"
     assert json.loads(body)["errorType"] == "Rust.Panic"
 
@@ -454,6 +451,26 @@ def test_arm64_runs_under_qemu_with_sysroot(tmp_path: Path) -> None:
     assert launch.emulated
 
 
+def test_arm64_prefers_a_multiarch_libc_over_the_cross_sysroot(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Both present: the cross sysroot's ld.so would load the multiarch libc.so.6 listed in
+    # the host's ld.so.cache, a different build: take the multiarch set whole.
+    bootstrap = arm64_elf(tmp_path / "fn" / "bootstrap")
+    interpreter = read_elf(bootstrap).interpreter
+    assert interpreter is not None
+    roots = {name: tmp_path / name for name in ("multiarch", "cross")}
+    for root in roots.values():
+        loader = root / interpreter.lstrip("/")
+        loader.parent.mkdir(parents=True)
+        loader.write_bytes(b"")
+    monkeypatch.setattr(process_mod, "_HOST_ROOT", str(roots["multiarch"]))
+    monkeypatch.setitem(process_mod._SYSROOTS, Arch.ARM64, str(roots["cross"]))
+    qemu = fake_qemu(tmp_path / "bin")
+    launch = plan_launch(bootstrap, environ={"PATH": str(tmp_path / "bin")})
+    assert launch.argv[:3] == (str(qemu), "-L", str(roots["multiarch"]))
+
+
 def test_arm64_without_qemu_on_path(tmp_path: Path) -> None:
     bootstrap = arm64_elf(tmp_path / "bootstrap")
     (tmp_path / "bin").mkdir()
@@ -478,6 +495,7 @@ def test_arm64_without_sysroot_names_the_loader(
 ) -> None:
     # The host may have a real /usr/aarch64-linux-gnu; point the default somewhere empty.
     monkeypatch.setitem(process_mod._SYSROOTS, Arch.ARM64, str(tmp_path / "no-sysroot"))
+    monkeypatch.setattr(process_mod, "_HOST_ROOT", str(tmp_path / "no-multiarch"))
     bootstrap = arm64_elf(tmp_path / "bootstrap")
     interpreter = read_elf(bootstrap).interpreter
     assert interpreter is not None
@@ -711,3 +729,70 @@ def test_emulator_url_before_start(tmp_path: Path) -> None:
     boot = host_elf(tmp_path / "bootstrap")
     emu = Emulator([FunctionSpec("f", boot)], settings(tmp_path, address="::1"))
     assert emu.url == "http://[::1]:0"
+
+
+# --------------------------------------------------------------------------- the JSON check
+
+BIG_STRING = b'{"data":"' + b"x" * (5 * 1024 * 1024 - 11) + b'"}'
+BIG_RECORDS = json.dumps([{"id": i, "tags": ["a", "b"], "v": i * 1.5} for i in range(90_000)])
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b"",
+        b"  \n",
+        b"{}",
+        b'"just a string"',
+        b"42",
+        b"null",
+        b'{"a": [1, 2.5e3, true, null], "b": "\\u00e9\\ud83d\\ude00 \xc3\xa9"}',
+        b"\xef\xbb\xbf{}",  # a UTF-8 byte order mark
+        b"1e999",  # too big for a double: simdjson refuses it, Lambda's parser does not
+        b'"\\ud800"',  # a lone surrogate escape: the same
+        BIG_STRING,
+        BIG_RECORDS.encode(),
+    ],
+)
+def test_json_payloads_lambda_accepts(payload: bytes) -> None:
+    assert protocol.json_problem(payload) is None
+
+
+@pytest.mark.parametrize(
+    ("payload", "words"),
+    [
+        (b'{"a": 1', "line 1 column 8"),
+        (b"[1,]", "Expecting value"),
+        (b'{"a": 1}{"b": 2}', "Extra data"),
+        (b"NaN", "NaN is not a JSON value"),
+        (b"\xff{}", "not UTF-8"),
+        (b'{"a": "\xed\xa0\x80"}', "not UTF-8"),  # an encoded surrogate
+        (BIG_STRING[:-1], "line 1"),
+        (BIG_RECORDS.encode()[:-1] + b",]", "line 1"),
+    ],
+)
+def test_json_payloads_lambda_refuses_whatever_their_size(payload: bytes, words: str) -> None:
+    problem = protocol.json_problem(payload)
+    assert problem is not None and words in problem, problem
+
+
+@pytest.mark.parametrize("size", [100, 5 * 1024 * 1024])
+def test_the_invoke_api_refuses_a_payload_that_is_not_json(tmp_path: Path, size: int) -> None:
+    """Checked before any instance starts (the bootstrap here is never run)."""
+    import urllib.error
+    import urllib.request
+
+    from rustlambda.emulator import running
+
+    spec = FunctionSpec("f", host_elf(tmp_path / "bootstrap"))
+    with running([spec], settings(tmp_path)) as emu:
+        request = urllib.request.Request(
+            f"{emu.url}/2015-03-31/functions/f/invocations",
+            data=b'{"data": "' + b"x" * size + b'"',  # the closing brace is missing
+            method="POST",
+        )
+        with pytest.raises(urllib.error.HTTPError) as info:
+            urllib.request.urlopen(request, timeout=30)
+    assert info.value.code == 400
+    assert info.value.headers["x-amzn-ErrorType"] == "InvalidRequestContentException"
+    assert "Could not parse request body into json" in info.value.read().decode()

@@ -366,3 +366,67 @@ def test_code_commit_event() -> None:
     record = event("code_commit-event")["Records"][0]
     assert record["eventSource"] == "aws:codecommit"
     assert re.fullmatch(r"[0-9a-f]{40}", record["codecommit"]["references"][0]["commit"])
+
+
+#: Each event module of aws_lambda_events 1.x (the event types cargo-lambda's templates offer)
+#: → how its examples are named. chime_bot, iam, iot_deprecated and streams have no event
+#: fixture upstream (streams holds responses only); lambda_function_urls' is rustlambda's own.
+EVENT_TYPES = {
+    "activemq": "activemq-event",
+    "alb": "alb-lambda-target-request",
+    "apigw (REST API)": "apigw-request",
+    "apigw (HTTP API)": "apigw-v2-request",
+    "apigw (WebSocket)": "apigw-websocket-request",
+    "apigw (authorizers)": "apigw-v2-custom-authorizer",
+    "appsync": "appsync-",
+    "autoscaling": "autoscaling-event",
+    "bedrock_agent_runtime": "bedrock-agent-runtime-event",
+    "clientvpn": "clientvpn-connectionhandler-request",
+    "cloudformation": "cloudformation-custom-resource",
+    "cloudwatch_alarms": "cloudwatch-alarm",
+    "cloudwatch_events": "cloudwatch-cloudtrail",
+    "cloudwatch_logs": "cloudwatch_logs-event",
+    "code_commit": "code_commit-event",
+    "codebuild": "codebuild-",
+    "codedeploy": "codedeploy-",
+    "codepipeline_cloudwatch": "codepipeline-",
+    "codepipeline_job": "codepipeline_job-event",
+    "cognito": "cognito-event",
+    "config": "config-event",
+    "connect": "connect-event",
+    "controltower": "controltower-",
+    "documentdb": "documentdb-",
+    "dynamodb": "dynamodb-event",
+    "ecr_scan": "ecr-image-scan-event",
+    "eventbridge": "eventbridge-",
+    "firehose": "kinesis-firehose-event",
+    "iot": "iot-custom-auth-request",
+    "iot_1_click": "iot_1_click-event",
+    "iot_button": "iot_button-event",
+    "kafka": "kafka-event",
+    "kinesis": "kinesis-event",
+    "lambda_function_urls": "lambda-functionurl-request",
+    "lex": "lex-event",
+    "rabbitmq": "rabbitmq-event",
+    "s3": "s3-event",
+    "s3 (object lambda)": "s3-object-lambda-event",
+    "secretsmanager": "secretsmanager-secret-rotation-event",
+    "ses": "ses-",
+    "sns": "sns-event",
+    "sqs": "sqs-event",
+    "vpc_lattice": "vpc-lattice-",
+}
+
+
+@pytest.mark.parametrize(("event_type", "prefix"), sorted(EVENT_TYPES.items()))
+def test_every_event_type_has_an_example_listed_and_loadable(
+    event_type: str, prefix: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from rustlambda.cli import main
+
+    assert main(["invoke", "--list-examples"]) == 0
+    listed = capsys.readouterr().out.split()
+    matching = [name for name in listed if name.startswith(prefix)]
+    assert matching, f"no example for {event_type} ({prefix}*)"
+    for name in matching:
+        assert json.loads(examples.load(name)), name

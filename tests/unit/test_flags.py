@@ -72,7 +72,7 @@ def test_build_flags_become_typed_build_options() -> None:
     assert (options.output_format, options.runtime) == (OutputFormat.ZIP, Runtime.AL2)
     assert (options.jobs, options.locked, options.offline) == (4, True, None)
     assert options.bins == ("api",) and options.cargo_args == ("--timings",)
-    assert options.verify is None and options.verbose == 0
+    assert options.verify is None and options.verbose is None
 
 
 def test_flags_not_given_leave_the_options_unset() -> None:
@@ -121,6 +121,8 @@ def test_deploy_flags_become_typed_deploy_options() -> None:
             "s1, s2",
             "--lambda-dir",
             "out",
+            "--max-parallel",
+            "4",
         ],
     )
     assert isinstance(got, flags.DeployFlags) and got.json and not got.quiet
@@ -133,6 +135,7 @@ def test_deploy_flags_become_typed_deploy_options() -> None:
     assert options.subnet_ids == ("s1", "s2")
     assert options.lambda_dir == Path.cwd() / "out"
     assert options.runtime is None and options.all is False
+    assert options.max_parallel == 4
 
 
 def test_deploy_output_format() -> None:
@@ -155,10 +158,20 @@ def test_watch_flags_become_typed_watch_options() -> None:
 
 
 def test_every_flag_of_a_command_is_a_row_of_its_sections() -> None:
-    """The commands' flags come from the table: each section's rows, and no flag twice."""
-    for command in (Command.BUILD, Command.WATCH, Command.DEPLOY):
-        rows = [r for r in table.ROWS if command in r.section.flag_commands]
+    """The commands' flags come from the table (each row says which commands take its flags),
+    and no flag twice: not among the rows, not between a row and a refused flag."""
+    for command in (Command.BUILD, Command.WATCH, Command.DEPLOY, Command.SYSTEM):
+        rows = [r for r in table.ROWS if command in r.flag_commands]
         decls = [d for row in rows for f in row.flags for d in f.decls]
+        decls += [d for r in table.refusals(command) for d in r.decls]
         assert len(decls) == len(set(decls)), command
         assert all(command in row.commands for row in rows if row.flags), command
     assert Command.WATCH in Section.BUILD.flag_commands  # watch builds
+    # one row serves several commands; a row may keep a flag to one command
+    assert table.CONTEXT.flag_commands == (
+        Command.BUILD,
+        Command.WATCH,
+        Command.DEPLOY,
+        Command.SYSTEM,
+    )
+    assert table.BUILD_ENV_VARS.flag_commands == (Command.BUILD,)

@@ -369,3 +369,210 @@ def test_nothing_listening_exit_19(capsys: pytest.CaptureFixture[str]) -> None:
     assert f"no Lambda emulator answered at http://127.0.0.1:{port}" in err
     fix = err[err.index("fix") :]
     assert "rustlambda watch" in fix
+
+
+# --------------------------------------------------------------------------- cargo-lambda's flags
+
+
+def test_short_a_is_the_payload_when_json_and_the_address_otherwise(
+    fake: FakeLambda, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = invoke(capsys, fake.port, "-A", "127.0.0.1", "--data-ascii", '{"n": 1}')
+    assert code == 0, err
+    assert fake.only.body == b'{"n": 1}'  # -A was the address: the request reached it
+    code, _, err = invoke(capsys, fake.port, "-A", "[1, 2]")
+    assert code == 0, err
+    assert fake.requests[-1].body == b"[1, 2]"
+    code, _, err = invoke(capsys, fake.port, "-A", "{}", "--data-ascii", "{}")
+    assert code == 2 and "-A and --data-ascii both give the payload" in err
+
+
+def test_alias_identity_and_accepted_global_options(
+    fake: FakeLambda, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = invoke(
+        capsys,
+        fake.port,
+        "hello",
+        "--qualifier",
+        "live",
+        "--identity-id",
+        "id-1",
+        "--identity-pool-id",
+        "pool-1",
+        "--skip-cache",
+        "-x",
+        "dev",
+        "--admerge",
+        "-v",
+        "--color",
+        "never",
+    )
+    assert code == 0, err
+    request = fake.only
+    assert request.path == INVOKE_PATH.format("hello%3Alive")
+    assert json.loads(request.headers["lambda-runtime-cognito-identity"]) == {
+        "cognitoIdentityId": "id-1",
+        "cognitoIdentityPoolId": "pool-1",
+    }
+
+
+def test_tls_flags_are_refused_with_the_alternative(
+    fake: FakeLambda, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = invoke(capsys, fake.port, "--tls-cert", "cert.pem")
+    assert code == 2
+    assert "error: --tls-cert is not supported: rustlambda's local Lambda serves plain HTTP" in err
+    assert "fix: drop the TLS options" in err
+    assert not fake.requests
+
+
+def test_remote_invokes_through_the_lambda_api(
+    fake: FakeLambda, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """boto3's Invoke, pointed at a local endpoint: the same path, the qualifier as a query."""
+    for var, value in {
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_CONFIG_FILE": "/nonexistent",
+        "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
+    }.items():
+        monkeypatch.setenv(var, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    fake.headers = {"X-Amz-Executed-Version": "3"}
+    endpoint = f"http://127.0.0.1:{fake.port}"
+    argv = ["invoke", "greet", "--remote", "--endpoint-url", endpoint, "-r", "eu-west-1"]
+    code = main([*argv, "-a", "live", "--data-ascii", '{"name": "Ada"}', "--retry-attempts", "1"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    request = fake.only
+    assert urllib.parse.urlsplit(request.path).path == INVOKE_PATH.format("greet")
+    assert urllib.parse.parse_qs(urllib.parse.urlsplit(request.path).query) == {
+        "Qualifier": ["live"]
+    }
+    assert request.body == b'{"name": "Ada"}'
+    assert "eu-west-1" in request.headers["authorization"]  # signed for that region
+    assert json.loads(out) == {"statusCode": 200, "body": "hi"}
+    code = main([*argv, "--identity-id", "x"])
+    assert code == 2 and "Invoke API takes no Cognito identity" in capsys.readouterr().err
+
+
+def test_remote_without_region_says_how_to_set_one(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for var in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    code = main(["invoke", "greet", "--remote"])
+    assert code == 22 and "no AWS region set" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- --remote
+
+
+@pytest.fixture
+def profile_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """AWS credentials and a region that exist only in a profile file."""
+    (tmp_path / "credentials").write_text(
+        "[dev]\naws_access_key_id = AKIAPROFILEONLY\naws_secret_access_key = secret\n"
+    )
+    (tmp_path / "config").write_text("[profile dev]\nregion = eu-west-3\n")
+    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(var, raising=False)
+    for var in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+
+
+def remote(capsys: pytest.CaptureFixture[str], port: int, *argv: str) -> tuple[int, str, str]:
+    endpoint = f"http://127.0.0.1:{port}"
+    code = main(["invoke", "--remote", "--endpoint-url", endpoint, "--retry-attempts", "1", *argv])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    return code, out, err
+
+
+@pytest.mark.usefixtures("profile_only")
+def test_remote_sends_lambdas_invoke_signed_with_the_profile(
+    fake: FakeLambda, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = "START RequestId: 1\nhello from the function\nEND RequestId: 1\n"
+    fake.headers = {
+        "X-Amz-Log-Result": base64.b64encode(log.encode()).decode(),
+        "X-Amz-Executed-Version": "7",
+    }
+    code, out, err = remote(
+        capsys,
+        fake.port,
+        "api",
+        "--profile",
+        "dev",
+        "--qualifier",
+        "live",
+        "--data-example",
+        "sqs-event",
+        "--client-context-ascii",
+        '{"custom": {"k": "v"}}',
+    )
+    assert code == 0, err
+    request = fake.only
+    assert request.path == INVOKE_PATH.format("api") + "?Qualifier=live"
+    assert request.body == bundled("sqs-event")
+    assert request.headers["x-amz-log-type"] == "Tail"
+    assert request.headers["x-amz-invocation-type"] == "RequestResponse"
+    context = json.loads(base64.b64decode(request.headers["x-amz-client-context"]))
+    assert context == {"custom": {"k": "v"}}
+    # SigV4 with the profile's key, for the profile's region
+    assert "Credential=AKIAPROFILEONLY/" in request.headers["authorization"]
+    assert "/eu-west-3/lambda/aws4_request" in request.headers["authorization"]
+    assert json.loads(out) == {"statusCode": 200, "body": "hi"}
+    assert "hello from the function" in err  # the log tail, decoded, on stderr
+
+
+@pytest.mark.usefixtures("profile_only")
+def test_remote_function_error_exits_20_with_the_log(
+    fake: FakeLambda, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake.body = b'{"errorType":"TypedError","errorMessage":"asked to fail"}'
+    fake.headers = {
+        "X-Amz-Function-Error": "Unhandled",
+        "X-Amz-Log-Result": base64.b64encode(b"panicked at src/main.rs\n").decode(),
+    }
+    code, out, err = remote(capsys, fake.port, "api", "-p", "dev", "-r", "us-west-2")
+    assert code == 20
+    assert "TypedError: asked to fail" in err and "panicked at src/main.rs" in err
+    assert "/us-west-2/lambda/" in fake.only.headers["authorization"]  # --region wins
+    assert json.loads(out)["errorType"] == "TypedError"
+
+
+@pytest.mark.usefixtures("profile_only")
+def test_remote_refusals_and_missing_profile(
+    fake: FakeLambda, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake.status = 404
+    fake.body = b'{"Type":"User","message":"Function not found: arn:aws:lambda:x"}'
+    fake.headers = {"x-amzn-ErrorType": "ResourceNotFoundException"}
+    code, _, err = remote(capsys, fake.port, "nope", "--profile", "dev")
+    assert code == 21
+    assert "ResourceNotFoundException: Function not found" in err and "--qualifier" in err
+    code, _, err = remote(capsys, fake.port, "api", "--profile", "missing")
+    assert code == 22 and "'missing' does not exist" in err
+
+
+def test_profile_and_region_need_remote(
+    fake: FakeLambda, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = invoke(capsys, fake.port, "--profile", "dev", "--region", "eu-west-3")
+    assert code == 2 and "--profile, --region only apply to --remote" in err
+    assert fake.requests == []
+
+
+def test_list_examples_has_cargo_lambdas_names(
+    fake: FakeLambda, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = invoke(capsys, fake.port, "--list-examples")
+    listed = out.split()
+    assert code == 0 and "kinesis-firehose-event" in listed and "firehose-event" in listed

@@ -103,3 +103,101 @@ def test_native_in_target_rustflags_is_overridden_last(tmp_path: Path) -> None:
     assert result.config[-1] == (
         'target.aarch64-unknown-linux-gnu.rustflags=["-C", "target-cpu=neoverse-n1"]'
     )
+
+
+def write_config(tmp_path: Path, text: str) -> None:
+    cargo_dir = tmp_path / ".cargo"
+    cargo_dir.mkdir(exist_ok=True)
+    (cargo_dir / "config.toml").write_text(text)
+
+
+def test_native_in_cfg_target_rustflags_gets_a_neutral_reset_in_that_table(
+    tmp_path: Path,
+) -> None:
+    # cargo appends cfg tables' flags after target.<triple>'s: the reset must go in the same
+    # table (arrays merge, --config comes last) or native would win.
+    write_config(
+        tmp_path,
+        "[target.'cfg(target_arch = \"x86_64\")']\n"
+        'rustflags = ["-C", "target-cpu=native"]\n'
+        "[target.'cfg(unix)']\n"
+        'rustflags = ["--cfg", "tokio_unstable"]\n',
+    )
+    result = overrides(tmp_path, optimize=False, targets=(X86,))
+    assert result.config == (
+        # for cargo-zigbuild's zig cc -mcpu, which reads the triple's table first
+        'target.x86_64-unknown-linux-gnu.rustflags=["-C", "target-cpu=x86-64"]',
+        # for rustc, which keeps the last target-cpu
+        'target."cfg(target_arch = \\"x86_64\\")".rustflags=["-C", "target-cpu=generic"]',
+    )
+    assert any("cfg(...)" in n for n in result.notes)
+
+
+def test_codegen_spelling_of_native_is_removed(tmp_path: Path) -> None:
+    result = overrides(
+        tmp_path, environ={"RUSTFLAGS": "--codegen target-cpu=native"}, optimize=False
+    )
+    assert result.env["RUSTFLAGS"] == ""
+    encoded = overrides(
+        tmp_path,
+        environ={"CARGO_ENCODED_RUSTFLAGS": "--codegen=target-cpu=native\x1f-Cdebuginfo=1"},
+        optimize=False,
+    )
+    assert encoded.env["CARGO_ENCODED_RUSTFLAGS"] == "-Cdebuginfo=1"
+
+
+def test_native_c_flags_are_removed_from_every_c_flags_variable(tmp_path: Path) -> None:
+    environ = {
+        "CFLAGS": "-O2 -march=native -g",
+        "CXXFLAGS": "-mtune=native",
+        "CFLAGS_x86_64-unknown-linux-gnu": "-mcpu=native+crc",
+        "TARGET_CFLAGS": "-march=native",
+        "AWS_LC_SYS_CFLAGS": "-march=native",
+        "LDFLAGS": "-march=native",  # not read by C compilers for code generation: left
+        "HOST_CFLAGS": "-O1",  # nothing native: untouched
+    }
+    result = overrides(tmp_path, environ=environ, optimize=False, targets=(X86,))
+    assert result.env == {
+        "CFLAGS": "-O2 -g",
+        "CXXFLAGS": "",
+        "CFLAGS_x86_64-unknown-linux-gnu": "",
+        "TARGET_CFLAGS": "",
+        "AWS_LC_SYS_CFLAGS": "",
+    }
+    assert any(n.startswith("removed -march=native from CFLAGS:") for n in result.notes)
+    assert result.config == ()
+
+
+def test_native_c_flags_in_config_env_are_overridden_in_the_same_shape(tmp_path: Path) -> None:
+    write_config(
+        tmp_path,
+        "[env]\n"
+        'CFLAGS = "-O2 -march=native"\n'
+        'CXXFLAGS = { value = "-mcpu=native", force = true }\n'
+        'CFLAGS_aarch64_unknown_linux_gnu = { value = "-mcpu=native" }\n'
+        'GREETING = "-march=native"\n',  # not a C flags variable
+    )
+    # CFLAGS_aarch64... is set in the environment and not forced: cargo ignores the file's
+    result = overrides(
+        tmp_path,
+        environ={"CFLAGS_aarch64_unknown_linux_gnu": "-O1"},
+        optimize=False,
+        targets=(ARM,),
+    )
+    assert result.config == (
+        'env."CFLAGS"="-O2"',
+        'env."CXXFLAGS".value=""',
+    )
+    assert result.env == {}
+    assert sum("[env]" in n for n in result.notes) == 2
+
+
+def test_c_flags_are_cleaned_even_when_rustflags_come_from_the_environment(
+    tmp_path: Path,
+) -> None:
+    write_config(tmp_path, '[env]\nCFLAGS = "-march=native"\n')
+    result = overrides(
+        tmp_path, environ={"RUSTFLAGS": "-Ctarget-cpu=native"}, optimize=False, targets=(X86,)
+    )
+    assert result.env["RUSTFLAGS"] == ""
+    assert result.config == ('env."CFLAGS"=""',)

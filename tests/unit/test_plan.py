@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from rustlambda.builder import build, plan_build
+from rustlambda.compilers.cargo import c_compiler_env
 from rustlambda.errors import ToolNotFoundError
 from rustlambda.options import BuildOptions, Compiler, CompilerSettings
 from rustlambda.targets import Arch, Runtime, Target
@@ -159,10 +160,33 @@ def test_cargo_compiler_sets_the_cross_linker(project: Project, tmp_path: Path) 
     ]
     assert plan.env["CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER"] == "aarch64-linux-gnu-gcc"
     assert "CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_LINKER" not in plan.env
+    # the cc crate (ring, aws-lc-sys) compiles the target's C with the same gcc
+    assert plan.env["CC_aarch64_unknown_linux_gnu"] == "aarch64-linux-gnu-gcc"
+    assert "CC_x86_64_unknown_linux_gnu" not in plan.env
     assert plan.argv[-1] == "--offline"
     brazil = CompilerSettings(Compiler.CARGO, subcommand=("brazil", "build"))
     plan = plan_build(options(root, environ, compiler=brazil, targets=(X86,)), runner=runner)
     assert plan.argv[1:3] == ("brazil", "build")
+
+
+def test_cargo_compiler_c_compilers_follow_the_linker_unless_chosen(tmp_path: Path) -> None:
+    fake_tool(tmp_path / "bin", "aarch64-linux-gnu-gcc-12")
+    fake_tool(tmp_path / "bin", "aarch64-linux-gnu-g++-12")
+    env = {"PATH": str(tmp_path / "bin")}
+    # a linker whose name does not end in gcc: no guess at its C compiler
+    assert c_compiler_env(ARM, "aarch64-linux-gnu-gcc-12", env) == {}
+    fake_tool(tmp_path / "bin", "aarch64-linux-gnu-gcc")
+    assert c_compiler_env(ARM, "aarch64-linux-gnu-gcc", env) == {
+        "CC_aarch64_unknown_linux_gnu": "aarch64-linux-gnu-gcc"  # no ...-g++ on PATH: no CXX
+    }
+    fake_tool(tmp_path / "bin", "aarch64-linux-gnu-g++")
+    assert c_compiler_env(ARM, "aarch64-linux-gnu-gcc", env) == {
+        "CC_aarch64_unknown_linux_gnu": "aarch64-linux-gnu-gcc",
+        "CXX_aarch64_unknown_linux_gnu": "aarch64-linux-gnu-g++",
+    }
+    for chosen in ("CC_aarch64-unknown-linux-gnu", "CXX_aarch64_unknown_linux_gnu", "TARGET_CC"):
+        assert c_compiler_env(ARM, "aarch64-linux-gnu-gcc", {**env, chosen: "clang"}) == {}
+    assert c_compiler_env(ARM, "/opt/ld.lld", env) == {}
 
 
 def test_cargo_compiler_without_the_linker_says_what_to_install(project: Project) -> None:

@@ -30,8 +30,18 @@ def test_settings_tables_are_the_settings_table() -> None:
     """README lists exactly the table's metadata keys (regenerate: python -m
     rustlambda.settings.docs README.md)."""
     found = docs.tables(README.read_text(encoding="utf-8"))
-    assert set(found) == set(docs.SECTIONS)
-    for section, table in found.items():
-        assert table == docs.table_markdown(section), section
+    assert set(found) == {s.value for s in docs.SECTIONS} | {"precedence"}
+    for name, table in found.items():
+        assert table == docs.generated(name), name
+    for section in docs.SECTIONS:
         for row in docs.metadata_rows(section):
-            assert all(f"`{key}" in table for key in row.keys)
+            assert all(f"`{key}" in found[section.value] for key in row.keys)
+
+
+def test_the_precedence_is_the_levels_order() -> None:
+    """README's precedence list is generated from `Level`: the resolver orders by it."""
+    from rustlambda.settings.model import LEVEL_NAMES, Level
+
+    text = docs.tables(README.read_text(encoding="utf-8"))["precedence"]
+    positions = [text.index(LEVEL_NAMES[level]) for level in Level]
+    assert positions == sorted(positions)

@@ -12,8 +12,8 @@ from rustlambda.options import BuildOptions, OutputFormat
 from rustlambda.project import Workspace
 from rustlambda.settings import table
 from rustlambda.settings.convert import Split, Strings
+from rustlambda.settings.metadata import Metadata
 from rustlambda.settings.model import Context, Section, SourceKind
-from rustlambda.settings.resolve import Metadata
 from rustlambda.targets import Runtime
 
 from .fakes import write_workspace

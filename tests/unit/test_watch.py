@@ -22,8 +22,9 @@ from rustlambda.errors import ConfigError
 from rustlambda.layout import ArtifactKind
 from rustlambda.options import BuildOptions
 from rustlambda.settings.keyvalue import parse_env_vars, read_env_file
+from rustlambda.sources import SourceFilter
 from rustlambda.targets import Arch, Target
-from rustlambda.watch import SourceFilter, WatchOptions, functions_to_serve
+from rustlambda.watch import WatchOptions, functions_to_serve
 
 from .fakes import REAL_ELF
 

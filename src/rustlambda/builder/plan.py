@@ -58,15 +58,28 @@ def select_binaries(workspace: Workspace, options: BuildOptions) -> tuple[BinTar
         raise ConfigError(
             "--workspace and --package conflict", "use one: all members, or the listed packages"
         )
-    for name in options.packages:
+    if options.exclude and not options.workspace:
+        raise ConfigError(
+            "--exclude can only be used together with --workspace (as in cargo)",
+            "add --workspace, or select packages with --package",
+        )
+    for name in (*options.packages, *options.exclude):
         if workspace.package(name) is None:
             known = ", ".join(p.name for p in workspace.packages)
             raise UnknownBinaryError(
                 f"no package named {name!r} in the workspace", f"packages: {known}"
             )
-    scope = [p for p in workspace.packages if not options.packages or p.name in options.packages]
+    scope = [
+        p
+        for p in workspace.packages
+        if (not options.packages or p.name in options.packages) and p.name not in options.exclude
+    ]
     candidates = [b for p in scope for b in p.bins]
     chosen: list[BinTarget] = []
+    if options.all_bins:
+        chosen += candidates
+    if options.all_examples:
+        chosen += [e for p in scope for e in p.examples]
     for name in options.bins:
         match = [b for b in candidates if b.name == name]
         if not match:
@@ -83,7 +96,7 @@ def select_binaries(workspace: Workspace, options: BuildOptions) -> tuple[BinTar
             known = ", ".join(sorted(e.name for e in workspace.examples)) or "(none)"
             raise UnknownBinaryError(f"no example named {name!r}", f"examples: {known}")
         chosen += match
-    if not options.bins and not options.examples:
+    if not options.bins and not options.examples and not chosen:
         if options.packages or options.workspace:
             chosen = candidates
         else:
@@ -152,20 +165,22 @@ def plan_build(options: BuildOptions, *, runner: CommandRunner | None = None) ->
         environ=environ,
     )
     target_dir = workspace.target_directory
-    if options.target_dir is not None:
-        target_dir = (cwd / options.target_dir).resolve()
+    if settings.target_dir is not None:
+        target_dir = (cwd / settings.target_dir).resolve()
     argv = [
         *invocation.head,
         *(arg for triple in invocation.triples for arg in ("--target", triple)),
         *(["--release"] if profile == "release" else ["--profile", profile]),
         *("--manifest-path", str(manifest)),
         *_cargo_args(options, settings, selected, target_dir),
+        *settings.cargo_flags,
         *overrides.args(),
         *settings.compiler.extra_args,
         *options.cargo_args,
     ]
     notes = list(settings.warnings) + list(invocation.notes) + list(overrides.notes)
-    build_env = {**environ, **_function_env(settings, notes), **invocation.env, **overrides.env}
+    build_env = {**environ, **_function_env(settings, notes), **settings.build_env}
+    build_env.update({**invocation.env, **overrides.env})
     lambda_dir = (
         (cwd / settings.lambda_dir).resolve()
         if settings.lambda_dir
@@ -201,6 +216,8 @@ def _cargo_args(
             argv += ["--package", name]
     elif options.workspace or len({b.package for b in selected}) > 1:
         argv += ["--workspace"]
+        for name in options.exclude:
+            argv += ["--exclude", name]
     else:
         argv += ["--package", selected[0].package]
     for binary in selected:
@@ -212,17 +229,9 @@ def _cargo_args(
         ("--no-default-features", settings.no_default_features),
     )
     argv += [flag for flag, on in features if on]
-    if options.target_dir is not None:
+    if settings.target_dir is not None:
         argv += ["--target-dir", str(target_dir)]
-    switches = (
-        ("--locked", settings.locked),
-        ("--offline", settings.offline),
-        ("--frozen", settings.frozen),
-    )
-    argv += [flag for flag, on in switches if on]
-    if settings.jobs:
-        argv += ["--jobs", str(settings.jobs)]
-    return argv + ["-v"] * options.verbose
+    return argv
 
 
 def _outputs(

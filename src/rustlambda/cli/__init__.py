@@ -26,6 +26,9 @@ COMMANDS: Mapping[str, str] = {
     "invoke": "rustlambda.cli.invoke:invoke_command",
     "deploy": "rustlambda.cli.deploy:deploy_command",
     "verify": "rustlambda.cli.verify:verify_command",
+    "system": "rustlambda.cli.system:system_command",
+    "new": "rustlambda.cli.scaffold:new_command",
+    "init": "rustlambda.cli.scaffold:init_command",
 }
 
 
@@ -47,14 +50,27 @@ class _Commands(click.Group):
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="rustlambda")
-def cli() -> None:
-    """Build, package and run Rust AWS Lambda functions (cargo-lambda compatible)."""
+@click.option("--global", "global_config", type=click.Path(), help="The global CargoLambda.toml.")
+@click.option("-x", "--context", help="CargoLambda.toml's context.")
+@click.option("--admerge", is_flag=True, default=None, help="Merge lists of every source.")
+@click.option("--color", type=click.Choice(["auto", "always", "never"]), help="Coloring.")
+@click.option("-v", "--verbose", count=True, help="More output (added to the command's -v).")
+@click.pass_context
+def cli(ctx: click.Context, /, **options: Any) -> None:
+    """Build, package and run Rust AWS Lambda functions (cargo-lambda compatible).
+
+    The options before the command are cargo-lambda's global ones: they apply to the command
+    as if given after it (where it takes them)."""
+    from ..flags import ROOT_OPTIONS
+
+    ctx.meta[ROOT_OPTIONS] = {k: v for k, v in options.items() if v not in (None, False, 0)}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; return the exit code (documented in README, "Exit codes")."""
     try:
-        cli.main(
+        # Not standalone, click returns a command's ``Exit(code)`` rather than raising it.
+        code = cli.main(
             args=list(argv) if argv is not None else sys.argv[1:],
             prog_name="rustlambda",
             standalone_mode=False,
@@ -72,7 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (click.exceptions.Abort, KeyboardInterrupt) as exc:
         _stderr("aborted" if isinstance(exc, click.exceptions.Abort) else "interrupted")
         return 130
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 def _stderr(message: str) -> None:

@@ -13,10 +13,20 @@ from ..flags import BuildFlags, build_flags
 def build_command(flags: BuildFlags, as_json: bool) -> None:
     """Compile Lambda functions and extensions into target/lambda/<bin>/bootstrap."""
     from ..builder import build
+    from ..errors import ConfigError
     from . import render
 
-    err, out = render.stderr(), render.stdout()
-    reporter = render.ConsoleReporter(err, verbose=flags.verbose > 0, quiet=flags.quiet)
+    formats = flags.options.message_format or ()
+    if as_json and any(f.startswith("json") for f in formats):
+        raise ConfigError(
+            "--json and --message-format json would both write JSON to stdout",
+            "pass one: --json for rustlambda's result, --message-format json for cargo's messages",
+        )
+    color = flags.options.color.value if flags.options.color else None
+    err, out = render.stderr(color), render.stdout(color)
+    reporter = render.ConsoleReporter(
+        err, verbose=flags.verbose > 0, quiet=flags.quiet, cargo_messages=not as_json
+    )
     if err.is_terminal and not flags.verbose and not flags.quiet:
         with err.status("[bold green]building[/]") as status:
             reporter.status = status
@@ -26,4 +36,5 @@ def build_command(flags: BuildFlags, as_json: bool) -> None:
     if as_json:
         out.print_json(result.to_json()) if out.is_terminal else click.echo(result.to_json())
         return
-    render.build_result(out, result)
+    # cargo's JSON messages own stdout (as with cargo): the artifacts go to stderr then
+    render.build_result(err if reporter.saw_cargo_messages else out, result)

@@ -20,6 +20,21 @@ def default_linker(target: Target) -> str:
     return f"{target.arch.rust_arch}-linux-{target.libc}-gcc"
 
 
+def c_compiler_env(target: Target, linker: str, env: Mapping[str, str]) -> dict[str, str]:
+    """``CC_<triple>`` / ``CXX_<triple>`` for the cc crate (ring, aws-lc-sys, ...): the gcc that
+    links also compiles the target's C, unless the user chose a C compiler already."""
+    suffix = target.triple.replace("-", "_")
+    chosen = [f"{var}_{target.triple}" for var in ("CC", "CXX")]
+    chosen += [f"{var}_{suffix}" for var in ("CC", "CXX")] + ["TARGET_CC", "TARGET_CXX"]
+    if any(env.get(var) for var in chosen) or not linker.endswith("gcc"):
+        return {}
+    found = {f"CC_{suffix}": linker}
+    cxx = linker[: -len("gcc")] + "g++"
+    if which(cxx, env) is not None:
+        found[f"CXX_{suffix}"] = cxx
+    return found
+
+
 class CargoBackend:
     kind = Compiler.CARGO
 
@@ -52,6 +67,7 @@ class CargoBackend:
                     f"linux-{target.libc}), set {var}, or use --compiler zig",
                 )
             extra_env[var] = linker
+            extra_env.update(c_compiler_env(target, linker, env))
         subcommand = settings.subcommand or ("build",)
         return Invocation(
             head=(toolchain.cargo, *subcommand),

@@ -5,31 +5,68 @@ then create the function or update only what differs (see `function`); for an ex
 publish a layer version unless the newest one holds the same zip (see `layer`). ``dry_run``
 plans with read-only calls and changes nothing.
 
+Several functions (``all``) are deployed at once, ``max_parallel`` at a time (see `pool`), each
+waiting out throttling and updates in progress (see `retry`). One function failing does not
+stop the others: every function's outcome is in the result, and ``deploy`` then raises a
+`DeployError` holding it (``result``). Only a refusal that every later call would meet too
+(expired or invalid credentials) stops new functions from starting.
+
     deploy(options, *, reporter=None, session=None, runner=None) -> DeployResult
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import replace
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import DeployError
+from ..errors import AwsCredentialsError, DeployError, RustLambdaError
 from ..reporting import LoggingReporter, Reporter
 from ..util.cmd import CommandRunner, SubprocessRunner
 from . import select
 from .artifacts import DeployPackage, package
-from .result import Deployment, DeployResult
+from .pool import Once, Progress, ProgressReporter, run_all
+from .result import FAILED, NOT_STARTED, Deployment, DeployResult, Failure
+from .retry import counting
 from .select import Target
 from .settings import DeployOptions, DeploySettings
 
 if TYPE_CHECKING:
     import boto3
 
+    from .apply import RoleRegistry
     from .aws import Aws
 
 __all__ = ["DeployOptions", "DeployResult", "Deployment", "deploy"]
+
+#: AWS error codes every later call would get too: no new function is started after one.
+ACCOUNT_WIDE = frozenset(
+    {
+        "ExpiredToken",
+        "ExpiredTokenException",
+        "InvalidClientTokenId",
+        "UnrecognizedClientException",
+        "EndpointConnectionError",
+    }
+)
+
+
+@dataclass(frozen=True)
+class _Job:
+    aws: Aws
+    target: Target
+    package: DeployPackage
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    deployment: Deployment
+    error: RustLambdaError | None = None
 
 
 def deploy(
@@ -47,14 +84,54 @@ def deploy(
     for warning in warnings:
         reporter.warning(warning)
     dry_run = any(t.settings.dry_run for t in targets)
+    parallel = select.parallelism(targets)
     packages: list[tuple[Target, DeployPackage]] = []
     for target in targets:  # every zip verified before the first AWS call
         packages.append((target, _package(target, options, environ)))
+    jobs = _connect(packages, session, environ, parallel)
+    roles: RoleRegistry = Once()
+    outcomes = run_all(
+        [partial(_attempt, job, reporter, dry_run, roles) for job in jobs],
+        parallel=parallel,
+        finished=_announcer(reporter, len(jobs)),
+        stop=_stops_the_rest,
+    )
+    deployments = tuple(
+        outcome.deployment if outcome is not None else _unfinished(job, NOT_STARTED)
+        for job, outcome in zip(jobs, outcomes, strict=True)
+    )
+    region = jobs[0].aws.region if jobs else None
+    result = DeployResult(
+        deployments,
+        dry_run=dry_run,
+        region=region,
+        warnings=tuple(warnings),
+        max_parallel=parallel,
+    )
+    errors = [o.error for o in outcomes if o is not None and o.error is not None]
+    if len(jobs) == 1 and errors:  # one function: its own error, as it was raised
+        if isinstance(errors[0], DeployError):
+            errors[0].result = result
+        raise errors[0]
+    if not result.ok:
+        raise _summary(result)
+    return result
+
+
+def _connect(
+    packages: list[tuple[Target, DeployPackage]],
+    session: boto3.Session | None,
+    environ: dict[str, str],
+    parallel: int,
+) -> list[_Job]:
+    """A session for each account and Region, credentials and region checked for all before
+    any change; clients with a connection for each thread of the pool."""
     from .aws import connect  # boto3 only once there is something to deploy
 
     sessions: dict[tuple[object, ...], Aws] = {}
-
-    def aws_for(s: DeploySettings) -> Aws:
+    jobs: list[_Job] = []
+    for target, pkg in packages:
+        s = target.settings
         key = (s.profile, s.region, s.endpoint_url, s.retry_attempts)
         if key not in sessions:
             sessions[key] = connect(
@@ -64,26 +141,95 @@ def deploy(
                 retry_attempts=s.retry_attempts,
                 session=session,
                 environ=environ,
+                pool_size=parallel,
             )
-        return sessions[key]
+        jobs.append(_Job(sessions[key], target, pkg))
+    return jobs
 
-    for target, _ in packages:
-        aws_for(target.settings)  # credentials and region for all, before any change
-    results: list[Deployment] = []
-    for target, pkg in packages:
+
+def _attempt(job: _Job, reporter: Reporter, dry_run: bool, roles: RoleRegistry) -> _Outcome:
+    """One function, timed, with the refusals it waited out; a planned failure is returned."""
+    start = time.monotonic()
+    with counting() as seen:
         try:
-            results.append(_deploy_one(aws_for(target.settings), target, pkg, reporter, dry_run))
-        except DeployError as exc:
-            if results:
-                finished = ", ".join(f"{d.name} ({d.status})" for d in results)
-                exc.add_context(f"; deployed before it: {finished}")
-            raise
-    region = next(iter(sessions.values())).region if sessions else None
-    return DeployResult(tuple(results), dry_run=dry_run, region=region, warnings=tuple(warnings))
+            outcome = _Outcome(
+                _deploy_one(job.aws, job.target, job.package, reporter, dry_run, roles)
+            )
+        except RustLambdaError as exc:
+            failed = _unfinished(job, FAILED)
+            failure = Failure(exc.message, exc.fix, getattr(exc, "code", None), exc.exit_code)
+            outcome = _Outcome(replace(failed, failure=failure), exc)
+    retries = tuple((str(why), count) for why, count in sorted(Counter(seen).items()))
+    deployment = replace(outcome.deployment, seconds=time.monotonic() - start, retries=retries)
+    return replace(outcome, deployment=deployment)
+
+
+def _stops_the_rest(outcome: _Outcome) -> bool:
+    error = outcome.error
+    if isinstance(error, AwsCredentialsError):
+        return True
+    return isinstance(error, DeployError) and error.code in ACCOUNT_WIDE
+
+
+def _announcer(reporter: Reporter, total: int) -> Callable[[int, _Outcome], None]:
+    """Each function as it finishes: to a `ProgressReporter`, else as an info line."""
+    count = 0
+
+    def finished(_index: int, outcome: _Outcome) -> None:
+        nonlocal count
+        count += 1
+        progress = Progress(outcome.deployment, count, total)
+        if isinstance(reporter, ProgressReporter):
+            reporter.deployed(progress)
+        else:
+            reporter.info(progress.line)
+
+    return finished
+
+
+def _summary(result: DeployResult) -> DeployError:
+    """The error of a deploy of several functions when any failed: each failure, named."""
+    failed, total = result.failed, len(result.deployments)
+    lines = [f"{len(failed)} of {total} failed:"]
+    for d in failed:
+        assert d.failure is not None
+        lines.append(f"- {d.name}: {d.failure.message}")
+    if result.not_started:
+        names = ", ".join(d.name for d in result.not_started)
+        lines.append(f"- not started after that: {names}")
+    done = total - len(failed) - len(result.not_started)
+    codes = {d.failure.code for d in failed if d.failure is not None}
+    fixes = "; ".join(dict.fromkeys(d.failure.fix for d in failed if d.failure and d.failure.fix))
+    fix = (
+        f"the other {done} went through; fix each failure"
+        + (f" ({fixes})" if fixes else "")
+        + " and run the same deploy again: what is deployed already is left as it is"
+    )
+    return DeployError(
+        "\n".join(lines), fix, code=codes.pop() if len(codes) == 1 else None, result=result
+    )
+
+
+def _unfinished(job: _Job, status: str) -> Deployment:
+    pkg, s = job.package, job.target.settings
+    return Deployment(
+        name=s.name,
+        kind=pkg.kind,
+        arch=pkg.arch,
+        zip_path=str(pkg.zip_path),
+        size=pkg.size,
+        sha256=pkg.sha256,
+        status=status,
+    )
 
 
 def _deploy_one(
-    aws: Aws, target: Target, pkg: DeployPackage, reporter: Reporter, dry_run: bool
+    aws: Aws,
+    target: Target,
+    pkg: DeployPackage,
+    reporter: Reporter,
+    dry_run: bool,
+    roles: RoleRegistry,
 ) -> Deployment:
     from .apply import apply_function
     from .function import plan_function
@@ -98,7 +244,7 @@ def _deploy_one(
         return _preview(pkg, s, status, layer_plan.actions(), layer_plan.runtimes)
     plan = plan_function(aws, s, pkg)
     if not dry_run:
-        return apply_function(aws, plan, reporter)
+        return apply_function(aws, plan, reporter, roles=roles)
     if plan.create:
         status = "would create"
     elif plan.config_changes or plan.code_update or plan.tags_to_set:

@@ -1,11 +1,15 @@
 """Deploy one function, applying its plan: create (with a role when none is given, retrying
 while the role propagates) or update what differs, then publish, alias and URL (see
-`rustlambda.deployer.publish`)."""
+`rustlambda.deployer.publish`).
+
+Functions deployed at once that need the same role get it from one creator: the others wait
+for it (a `RoleRegistry` shared by the deploy's pool)."""
 
 from __future__ import annotations
 
 import json
 import time
+from functools import partial
 from typing import Any
 
 import botocore.exceptions
@@ -16,9 +20,14 @@ from ..reporting import Reporter
 from .artifacts import DeployPackage
 from .aws import Aws, api, call, error_code, get_or_none
 from .function import FunctionPlan, s3_key
+from .pool import Once
 from .publish import after_code
 from .result import Deployment
+from .retry import patiently
 from .settings import DeploySettings
+
+#: The roles a deploy made or found, by (account session, role name): (ARN, created).
+RoleRegistry = Once[tuple[int, str], tuple[str, bool]]
 
 BASIC_EXECUTION_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 _TRUST_POLICY = json.dumps(
@@ -42,18 +51,23 @@ def _sleep(seconds: float) -> None:
     time.sleep(seconds)
 
 
-def apply_function(aws: Aws, plan: FunctionPlan, reporter: Reporter) -> Deployment:
-    """Carry the plan out; on failure say what was already done (e.g. the role created)."""
+def apply_function(
+    aws: Aws, plan: FunctionPlan, reporter: Reporter, *, roles: RoleRegistry | None = None
+) -> Deployment:
+    """Carry the plan out; on failure say what was already done (e.g. the role created).
+    ``roles``: shared by the functions deployed together (default: this one's own)."""
     done: list[str] = []
     try:
-        return _apply(aws, plan, reporter, done)
+        return _apply(aws, plan, reporter, done, roles if roles is not None else Once())
     except DeployError as exc:
         if done:
             exc.add_context(f" (already done for {plan.settings.name}: {'; '.join(done)})")
         raise
 
 
-def _apply(aws: Aws, plan: FunctionPlan, reporter: Reporter, done: list[str]) -> Deployment:
+def _apply(
+    aws: Aws, plan: FunctionPlan, reporter: Reporter, done: list[str], roles: RoleRegistry
+) -> Deployment:
     s, package = plan.settings, plan.package
     # the upload first: a missing bucket or denied PutObject fails before anything changes
     code = _code(aws, plan, done) if plan.create or plan.code_update else {}
@@ -61,7 +75,7 @@ def _apply(aws: Aws, plan: FunctionPlan, reporter: Reporter, done: list[str]) ->
     config_updated: tuple[str, ...] = ()
     code_updated = False
     if plan.create:
-        arn, role_created = _create(aws, plan, code, reporter, done)
+        arn, role_created = _create(aws, plan, code, reporter, done, roles)
     else:
         arn, config_updated, code_updated = _update(aws, plan, code, reporter, done)
     if plan.log_retention_change:
@@ -94,14 +108,22 @@ def _apply(aws: Aws, plan: FunctionPlan, reporter: Reporter, done: list[str]) ->
 
 
 def _create(
-    aws: Aws, plan: FunctionPlan, code: dict[str, Any], reporter: Reporter, done: list[str]
+    aws: Aws,
+    plan: FunctionPlan,
+    code: dict[str, Any],
+    reporter: Reporter,
+    done: list[str],
+    roles: RoleRegistry,
 ) -> tuple[str, str | None]:
     """Create the function (and its role when none was given); its ARN and the role created."""
     s, package = plan.settings, plan.package
     role, role_created = plan.role, None
     if role is None:
-        role, created = _ensure_role(aws, plan.role_name, reporter)
-        if created:
+        name = plan.role_name
+        (role, created), mine = roles.get(
+            (id(aws), name), partial(_ensure_role, aws, name, reporter)
+        )
+        if created and mine:
             role_created = role
             done.append(f"created IAM role {role} (it stays; later deploys reuse it)")
     reporter.info(f"creating function {s.name} ({package.arch.value})")
@@ -234,7 +256,7 @@ def _create_with_retry(
     while True:
         with api("CreateFunction", s.name):
             try:
-                return dict(aws.lambda_.create_function(**params))
+                return dict(patiently(aws.lambda_.create_function, params))
             except botocore.exceptions.ClientError as exc:
                 if attempt >= attempts or not _role_not_ready(exc):
                     raise
@@ -243,10 +265,8 @@ def _create_with_retry(
 
 
 def _wait(aws: Aws, waiter: str, name: str) -> None:
-    with api("Waiting until ready", name):
-        aws.lambda_.get_waiter(waiter).wait(  # type: ignore[call-overload]
-            FunctionName=name, WaiterConfig=_WAIT
-        )
+    wait = aws.lambda_.get_waiter(waiter).wait  # type: ignore[call-overload]
+    call("Waiting until ready", name, wait, FunctionName=name, WaiterConfig=_WAIT)
 
 
 def _set_retention(aws: Aws, s: DeploySettings) -> None:

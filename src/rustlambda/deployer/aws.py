@@ -3,10 +3,16 @@
 Credentials, region, profile and endpoint come from boto3's usual chain (environment variables
 such as ``AWS_PROFILE``/``AWS_REGION``/``AWS_ENDPOINT_URL``, ``~/.aws/config``, SSO, instance
 roles); ``--profile``, ``--region`` and ``--endpoint-url`` override it.
+
+Every call goes through `call` or `get_or_none`, which wait out throttling and updates in
+progress (`rustlambda.deployer.retry`). One `Aws` serves every thread of a deploy's pool: boto3
+clients are thread-safe, sessions are not, so clients are made one at a time under a lock and
+then shared.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -17,6 +23,7 @@ import botocore.config
 import botocore.exceptions
 
 from ..errors import AwsCredentialsError, DeployError
+from .retry import patiently
 
 if TYPE_CHECKING:
     from mypy_boto3_iam import IAMClient
@@ -39,8 +46,10 @@ _FIXES = {
     "ExpiredToken": "the session token expired: refresh it (e.g. aws sso login)",
     "ResourceConflictException": "another update of this function is in progress: wait for it "
     "and deploy again",
-    "TooManyRequestsException": "Lambda is throttling this account: deploy again in a moment "
-    "(--retry-attempts raises the automatic retries)",
+    "TooManyRequestsException": "Lambda kept throttling this account (rustlambda waited it "
+    "out, within bounds): deploy again in a moment, with a smaller --max-parallel",
+    "Throttling": "AWS kept throttling this account (rustlambda waited it out, within bounds): "
+    "deploy again in a moment, with a smaller --max-parallel",
     "CodeStorageExceededException": "the account's 75 GB code storage is full: delete old "
     "versions or layer versions",
     "RequestEntityTooLargeException": "the zip is too large for a direct upload: pass --s3-bucket",
@@ -62,29 +71,32 @@ class Aws:
     session: boto3.Session
     endpoint_url: str | None = None
     retry_attempts: int | None = None
+    #: HTTP connections kept per client: at least the threads that share it.
+    pool_size: int = 10
     _clients: dict[str, Any] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def region(self) -> str:
         return str(self.session.region_name)
 
     def _client(self, service: str) -> Any:
-        if service not in self._clients:
-            if self.retry_attempts is None:
+        with self._lock:  # the session is not thread-safe: one client made at a time
+            if service not in self._clients:
+                retries: dict[str, Any] = {"mode": "standard"}
+                if self.retry_attempts is not None:
+                    retries["total_max_attempts"] = self.retry_attempts
                 config = botocore.config.Config(
-                    retries={"mode": "standard"}, user_agent_extra="rustlambda"
-                )
-            else:
-                config = botocore.config.Config(
-                    retries={"mode": "standard", "total_max_attempts": self.retry_attempts},
+                    retries=retries,  # type: ignore[arg-type]
                     user_agent_extra="rustlambda",
+                    max_pool_connections=max(10, self.pool_size),
                 )
-            self._clients[service] = self.session.client(
-                service,  # type: ignore[call-overload]
-                endpoint_url=self.endpoint_url,
-                config=config,
-            )
-        return self._clients[service]
+                self._clients[service] = self.session.client(
+                    service,  # type: ignore[call-overload]
+                    endpoint_url=self.endpoint_url,
+                    config=config,
+                )
+            return self._clients[service]
 
     @property
     def lambda_(self) -> LambdaClient:
@@ -111,6 +123,7 @@ def connect(
     retry_attempts: int | None,
     session: boto3.Session | None = None,
     environ: Mapping[str, str] | None = None,
+    pool_size: int = 10,
 ) -> Aws:
     """A session with credentials and a region, or `AwsCredentialsError` saying how to get them.
 
@@ -151,7 +164,12 @@ def connect(
             "pass --region (e.g. --region us-east-1), set AWS_REGION, or add region = ... "
             "to the profile in ~/.aws/config",
         )
-    return Aws(session=session, endpoint_url=endpoint_url, retry_attempts=retry_attempts)
+    return Aws(
+        session=session,
+        endpoint_url=endpoint_url,
+        retry_attempts=retry_attempts,
+        pool_size=pool_size,
+    )
 
 
 def error_code(exc: BaseException) -> str | None:
@@ -199,9 +217,9 @@ def api(operation: str, subject: str, *, endpoint: str | None = None) -> Iterato
 
 
 def call(operation: str, subject: str, fn: Callable[..., T], /, **kwargs: Any) -> T:
-    """``fn(**kwargs)`` under `api`."""
+    """``fn(**kwargs)`` under `api`, throttling and updates in progress waited out."""
     with api(operation, subject):
-        return fn(**kwargs)
+        return patiently(fn, kwargs)
 
 
 def missing(exc: BaseException, *codes: str) -> bool:
@@ -220,10 +238,10 @@ def get_or_none(
     **kwargs: Any,
 ) -> T | None:
     """``fn(**kwargs)``, or None when AWS answers with one of the ``absent`` error codes
-    (default: not found)."""
+    (default: not found); throttling and updates in progress waited out."""
     with api(operation, subject):
         try:
-            return fn(**kwargs)
+            return patiently(fn, kwargs)
         except botocore.exceptions.ClientError as exc:
             if missing(exc, *absent):
                 return None

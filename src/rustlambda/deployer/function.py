@@ -16,7 +16,7 @@ from typing import Any
 
 from .. import layout
 from .artifacts import DeployPackage
-from .aws import Aws, api, get_or_none
+from .aws import Aws, call, get_or_none
 from .settings import DeploySettings, UrlChange
 
 
@@ -114,8 +114,7 @@ def plan_function(aws: Aws, settings: DeploySettings, package: DeployPackage) ->
 def _role_arn(aws: Aws, role: str) -> str:
     if role.startswith("arn:"):
         return role
-    with api("GetRole", role):
-        return aws.iam.get_role(RoleName=role)["Role"]["Arn"]
+    return call("GetRole", role, aws.iam.get_role, RoleName=role)["Role"]["Arn"]
 
 
 def desired_config(
@@ -197,9 +196,10 @@ def config_changes(
 
 def _retention(aws: Aws, name: str) -> int | None:
     group = f"/aws/lambda/{name}"
-    with api("DescribeLogGroups", group):
-        found = aws.logs.describe_log_groups(logGroupNamePrefix=group).get("logGroups", [])
-    for entry in found:
+    described = call(
+        "DescribeLogGroups", group, aws.logs.describe_log_groups, logGroupNamePrefix=group
+    )
+    for entry in described.get("logGroups", []):
         if entry.get("logGroupName") == group:
             return entry.get("retentionInDays")
     return None

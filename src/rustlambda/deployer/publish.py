@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..reporting import Reporter
-from .aws import Aws, api, call, get_or_none
+from .aws import Aws, call, get_or_none
 from .function import comparable
 from .settings import DeploySettings, UrlChange
 
@@ -69,16 +69,19 @@ def _matching_version(aws: Aws, name: str) -> str | None:
     """The newest published version if it equals $LATEST (code and configuration)."""
     latest: Mapping[str, Any] | None = None
     newest: Mapping[str, Any] | None = None
-    with api("ListVersionsByFunction", name):
-        for page in aws.lambda_.get_paginator("list_versions_by_function").paginate(
-            FunctionName=name
-        ):
-            for version in page.get("Versions", []):
-                number = version.get("Version", "")
-                if number == "$LATEST":
-                    latest = version
-                elif number.isdigit() and (newest is None or int(number) > int(newest["Version"])):
-                    newest = version
+    paginator = aws.lambda_.get_paginator("list_versions_by_function")
+
+    def versions() -> list[Mapping[str, Any]]:  # every page, read again when throttled
+        return [
+            v for page in paginator.paginate(FunctionName=name) for v in page.get("Versions", [])
+        ]
+
+    for version in call("ListVersionsByFunction", name, versions):
+        number = version.get("Version", "")
+        if number == "$LATEST":
+            latest = version
+        elif number.isdigit() and (newest is None or int(number) > int(newest["Version"])):
+            newest = version
     if latest is None or newest is None:
         return None
     same = all(comparable(latest, key) == comparable(newest, key) for key in _VERSION_FIELDS)

@@ -9,12 +9,13 @@ from pathlib import Path
 
 from .. import layout
 from ..builder import select_binaries
-from ..builder.settings import BuildSettings, resolve_build
+from ..builder.settings import BuildSettings, global_config, resolve_build
 from ..errors import ArtifactError, ConfigError, RustLambdaError
 from ..options import BuildOptions
 from ..project import BinKind, BinTarget, Workspace, load_workspace, locate_manifest
 from ..settings import table as t
-from ..settings.resolve import Metadata
+from ..settings.cargolambda import GlobalConfig
+from ..settings.metadata import Metadata, raise_collected
 from ..targets import default_target
 from ..toolchain import find_toolchain
 from ..util.cmd import CommandRunner
@@ -37,7 +38,8 @@ def targets(
     """What ``options`` asks to deploy, each with its settings and build; and the warnings."""
     warnings: list[str] = []
     workspace = _workspace(options, environ, cwd, runner)
-    metadata = Metadata(workspace) if workspace is not None else None
+    sources = global_config(options, environ, cwd)
+    metadata = Metadata(workspace, sources) if workspace is not None else None
     if options.all:
         if options.name or options.binary_name or options.binary_path:
             raise ConfigError(
@@ -52,7 +54,7 @@ def targets(
     targets: list[Target] = []
     not_built: list[str] = []
     for binary in binaries:
-        target = _target_for(binary, options, metadata, cwd, environ)
+        target = _target_for(binary, options, metadata, cwd, environ, sources)
         if target is None:
             not_built.append(binary.name)
         else:
@@ -67,9 +69,37 @@ def targets(
             )
         if not_built:
             warnings.append(f"not built, so not deployed: {', '.join(not_built)}")
-    if metadata is not None:
-        warnings = metadata.warnings + warnings
+        _check_distinct(targets)
+    warnings = (metadata.warnings if metadata is not None else sources.warnings) + warnings
     return targets, list(dict.fromkeys(warnings))
+
+
+def _check_distinct(targets: list[Target]) -> None:
+    """Two binaries deployed under one name would race each other (and the last would win)."""
+    by_name: dict[tuple[bool, str], list[str]] = {}
+    for target in targets:
+        s = target.settings
+        by_name.setdefault((s.extension, s.name), []).append(s.binary)
+    clashes = [(name, bins) for (_, name), bins in by_name.items() if len(bins) > 1]
+    if clashes:
+        listing = "; ".join(f"{name} ← {', '.join(bins)}" for name, bins in clashes)
+        raise ConfigError(
+            f"several binaries would be deployed under one name: {listing}",
+            "give each its own `name` in [package.metadata.lambda.bin.<binary>.deploy]",
+        )
+
+
+def parallelism(targets: list[Target]) -> int:
+    """The pool's size: the one ``max_parallel`` every target resolves to."""
+    chosen = {t.settings.name: t.settings.max_parallel for t in targets}
+    values = set(chosen.values())
+    if len(values) > 1:
+        listing = ", ".join(f"{name} → {value}" for name, value in chosen.items())
+        raise ConfigError(
+            f"the deployed functions' metadata disagree on max_parallel: {listing}",
+            "set it once in [workspace.metadata.lambda.deploy], or pass --max-parallel",
+        )
+    return values.pop() if values else 1
 
 
 def _workspace(
@@ -138,10 +168,12 @@ def _target_for(
     metadata: Metadata | None,
     cwd: Path,
     environ: dict[str, str],
+    sources: GlobalConfig,
 ) -> Target | None:
     """The settings and the build of one binary (None: ``--all`` and it is not built)."""
     in_workspace = metadata is not None and bool(binary.package)
-    chain = function_chain(options, cwd, metadata, binary if in_workspace else None)
+    binary_or_none = binary if in_workspace else None
+    chain = function_chain(options, cwd, metadata, binary_or_none, sources, environ=environ)
     lambda_dir = chain.get(t.DEPLOY_LAMBDA_DIR)
     build: BuildSettings | None = None
     if metadata is not None and in_workspace:
@@ -158,6 +190,8 @@ def _target_for(
             )
     if metadata is not None:
         metadata.check()
+    else:
+        raise_collected(sources.errors)
     function = build.functions.get(binary.name) if build is not None else None
     settings = resolve_function(
         chain,

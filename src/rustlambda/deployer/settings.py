@@ -1,9 +1,11 @@
 """What to deploy and how: `DeployOptions` (the caller's) resolved with the
 ``[*.metadata.lambda.deploy]`` tables into one `DeploySettings` per deployed binary.
 
-Layers, first wins: the caller's options, ``[package.metadata.lambda.bin.<bin>.deploy]``,
+Layers, first wins: the caller's options, environment variables (the rows that have one:
+``RUSTLAMBDA_DEPLOY_MAX_PARALLEL``), ``[package.metadata.lambda.bin.<bin>.deploy]``,
 ``[package.metadata.lambda.deploy]``, ``[workspace.metadata.lambda.bin.<bin>.deploy]``,
-``[workspace.metadata.lambda.deploy]``, then the defaults (the rows of
+``[workspace.metadata.lambda.deploy]``, ``CargoLambda.toml``'s ``[<context>.deploy]`` and
+``[deploy]``, ``CARGO_LAMBDA_DEPLOY.<KEY>`` variables, then the defaults (the rows of
 `rustlambda.settings.table`). Environment variables merge instead: ``[*.metadata.lambda.env]``
 (the function's own env, as for build), then every layer's ``env_file`` and ``env_var`` from the
 lowest layer up.
@@ -21,8 +23,9 @@ from ..errors import ConfigError
 from ..options import TracingMode, UrlAuth
 from ..project import BinTarget, Workspace
 from ..settings import table as t
+from ..settings.metadata import ConfigSources, Metadata
 from ..settings.model import Scope, Section
-from ..settings.resolve import Chain, Metadata, options_layer
+from ..settings.resolve import Chain, environment_layers, options_layer
 from ..targets import Arch, Runtime
 
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -40,8 +43,14 @@ class DeployOptions:
     name: str | None = None
     #: Deploy every binary that has a built artifact (functions, or extensions with `extension`).
     all: bool = False
+    #: How many functions are deployed at once (default 8; 1: one after another).
+    max_parallel: int | None = None
     manifest_path: Path | None = None
     cwd: Path | None = None
+    #: cargo-lambda's global configuration: ``--global``, ``--context``, ``--admerge``.
+    global_config: Path | None = None
+    context: str | None = None
+    admerge: bool | None = None
     lambda_dir: Path | None = None
     binary_name: str | None = None
     #: A bootstrap, extension executable or zip to deploy instead of the lambda dir's.
@@ -132,6 +141,7 @@ class DeploySettings:
     endpoint_url: str | None = None
     retry_attempts: int | None = None
     dry_run: bool = False
+    max_parallel: int = 8
 
 
 #: The rows a deploy resolves per function (the others are read from the options directly).
@@ -143,11 +153,17 @@ def function_chain(
     cwd: Path,
     metadata: Metadata | None,
     binary: BinTarget | None,
+    sources: ConfigSources | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
 ) -> Chain:
-    """The caller's options, then the binary's metadata layers (see the module docstring)."""
-    top = [options_layer(options, ROWS, cwd)]
+    """The caller's options, the environment, then the binary's metadata layers (see the
+    module docstring), then the global configuration's (``sources``, without a workspace:
+    metadata's own)."""
+    top = [options_layer(options, ROWS, cwd), *environment_layers(environ or {}, ROWS, cwd)]
     if metadata is None:
-        return Chain(tuple(top))
+        bottom = sources.layers(Section.DEPLOY) if sources is not None else ()
+        return Chain((*top, *bottom), sources is not None and sources.admerge)
     workspace: Workspace = metadata.workspace
     package = workspace.package(binary.package) if binary is not None else None
     name = binary.name if binary is not None else None
@@ -210,6 +226,7 @@ def resolve_function(
         endpoint_url=chain.get(t.ENDPOINT_URL),
         retry_attempts=chain.get(t.RETRY_ATTEMPTS),
         dry_run=chain.get(t.DRY_RUN),
+        max_parallel=chain.get(t.MAX_PARALLEL),
     )
 
 

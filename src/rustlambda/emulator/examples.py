@@ -1,18 +1,21 @@
 """The example Lambda events bundled with rustlambda, for ``rustlambda invoke --data-example``.
 
 cargo-lambda downloads ``example-<name>.json`` from the aws-lambda-rust-runtime ``lambda-events``
-fixtures; rustlambda ships its own examples as package data (``emulator/events/<name>.json``, under
-the same names), so ``--data-example`` needs no network. This module owns that list of names, the
-spellings of a name it accepts, and the error for a name it does not know.
+fixtures; rustlambda ships them as package data (``emulator/events/<name>.json``, under the same
+names), so ``--data-example`` needs no network: every event (not response) fixture of the
+``aws_lambda_events`` crate (imported by scripts/import_lambda_events.py, MIT license in
+emulator/LICENSE-aws-lambda-events), plus rustlambda's own ``lambda-functionurl-request``. This
+module owns that list of names, the spellings of a name it accepts, and the error for a name it
+does not know.
 """
 
 from __future__ import annotations
 
-import difflib
 from importlib import resources
 from importlib.resources.abc import Traversable
 
 from ..errors import UnknownExampleError
+from ..util.suggest import closest, suggestion
 
 _PACKAGE = "rustlambda.emulator"
 _EVENTS_DIR = "events"
@@ -55,6 +58,13 @@ def names() -> tuple[str, ...]:
     )
 
 
+def aliases() -> dict[str, str]:
+    """Other names accepted for a bundled example (cargo-lambda's, where upstream has two
+    identical fixtures) → the bundled example's name."""
+    available = set(names())
+    return {alias: target for alias, target in _ALIASES.items() if target in available}
+
+
 def _index() -> dict[str, str]:
     """Every accepted key (see `_key`) -> the bundled example's name."""
     available = names()
@@ -76,12 +86,11 @@ def resolve(name: str) -> str:
     key = _key(_strip(name))
     if key in index:
         return index[key]
-    close = difflib.get_close_matches(key, list(index), n=1, cutoff=0.6)
-    message = f"no example event named {name!r}"
-    if close:
-        message += f"; did you mean {index[close[0]]!r}?"
+    # 0.75: with ~160 names a lower cutoff finds a "match" for almost anything.
+    close = closest(key, index, cutoff=0.75)
+    hint = suggestion(index[close] if close else None)
     raise UnknownExampleError(
-        message,
+        f"no example event named {name!r}{hint}",
         "use one of the bundled examples: " + ", ".join(names()),
     )
 

@@ -1,8 +1,12 @@
-"""The invoke side: the Lambda ``Invoke`` API as boto3, the AWS CLI and RIE clients call it.
+"""The invoke side: the Lambda ``Invoke`` API as boto3, the AWS CLI and RIE clients call it, and
+the function-URL front.
 
     POST /2015-03-31/functions/{name}/invocations                  Invoke (boto3, AWS CLI)
     POST /2015-03-31/functions/function/invocations                the RIE path
     POST /2021-11-15/functions/{name}/response-streaming-invocations  InvokeWithResponseStream
+    ANY  /lambda-url/{name}/{path}                                 a function URL (cargo-lambda)
+    ANY  /{path}                    with one function served, any path not under /YYYY-MM-DD/
+    ANY  /.rt/{name}/...            the Runtime API of a function in only-Lambda-APIs mode
 
 ``{name}`` may be a function name, ``name:qualifier`` or an ARN; ``function`` and ``_``
 (cargo-lambda's default) mean the only function being served.
@@ -14,25 +18,38 @@ import asyncio
 import base64
 import binascii
 import json
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
+from urllib.parse import unquote
 
-from aiohttp import web
-
-from . import protocol
+from . import function_url, protocol
+from .cors import allow, preflight
+from .http_messages import Body
+from .httpserver import Request, Response, StreamResponse
+from .invocation import ResponseStream
+from .model import Outcome
 
 if TYPE_CHECKING:
-    from . import Emulator
+    from .service import Emulator
 
 _DEFAULT_NAMES = ("function", "_")
 #: LogType=Tail returns the last 4 KB of the invocation's log.
 _TAIL_BYTES = 4096
+_INVOKE = re.compile(r"/2015-03-31/functions/([^/]+)/invocations/?")
+_INVOKE_STREAM = re.compile(r"/2021-11-15/functions/([^/]+)/response-streaming-invocations/?")
+#: Paths of AWS APIs (``/2015-03-31/...``): never a function URL, even with one function.
+_API_PATH = re.compile(r"/\d{4}-\d{2}-\d{2}(/|$)")
+LAMBDA_URL_PREFIX = "/lambda-url/"
+RUNTIME_API_PREFIX = "/.rt/"
 
 
-def _aws_error(status: int, code: str, message: str) -> web.Response:
-    return web.Response(
-        status=status,
-        body=json.dumps({"Type": "User", "message": message, "Message": message}).encode(),
-        headers={"x-amzn-ErrorType": code, "Content-Type": "application/json"},
+def _aws_error(status: int, code: str, message: str) -> Response:
+    return Response(
+        status,
+        json.dumps({"Type": "User", "message": message, "Message": message}).encode(),
+        {"x-amzn-ErrorType": code, "Content-Type": "application/json"},
     )
 
 
@@ -47,28 +64,48 @@ def function_name(raw: str) -> str:
     return parts[0]
 
 
+@dataclass(frozen=True, slots=True)
+class _Call:
+    function: str
+    payload: Body
+    kind: str
+    client_context: str | None
+    cognito_identity: str | None
+    tail: bool
+
+
 class InvokeApi:
     def __init__(self, emulator: Emulator) -> None:
         self.emulator = emulator
         self._async_tasks: set[asyncio.Task[object]] = set()
 
-    def app(self) -> web.Application:
-        # The body is read by hand so oversized payloads get Lambda's error, not aiohttp's.
-        app = web.Application(client_max_size=protocol.REQUEST_LIMIT * 4)
-        app.router.add_post("/2015-03-31/functions/{name}/invocations", self.invoke)
-        app.router.add_post(
-            "/2021-11-15/functions/{name}/response-streaming-invocations", self.invoke_stream
-        )
-        app.router.add_route("*", "/{tail:.*}", self.unknown)
-        return app
-
-    async def unknown(self, request: web.Request) -> web.Response:
+    async def handle(self, request: Request) -> Response | StreamResponse:
+        path = request.path
+        if path.startswith("/20"):
+            match = _INVOKE.fullmatch(path)
+            if match and request.method == "POST":
+                return await self.invoke(request, unquote(match[1]))
+            match = _INVOKE_STREAM.fullmatch(path)
+            if match and request.method == "POST":
+                return await self.invoke_stream(request, unquote(match[1]))
+        if path.startswith(LAMBDA_URL_PREFIX):
+            name, _, rest = path[len(LAMBDA_URL_PREFIX) :].partition("/")
+            return await self.function_url(request, unquote(name), "/" + rest)
+        if path.startswith(RUNTIME_API_PREFIX):
+            return await self.emulator.lambda_api_request(request, path[len(RUNTIME_API_PREFIX) :])
+        if not _API_PATH.match(path):
+            if self.emulator.pending is not None:  # how many functions? after the build
+                unavailable = await self._unavailable()
+                if unavailable is not None:
+                    return function_url.error(503, unavailable)
+            if len(self.emulator.function_names) == 1:
+                return await self.function_url(request, self.emulator.function_names[0], path)
         return _aws_error(
-            404, "UnknownOperationException", f"no such operation: {request.method} {request.path}"
+            404, "UnknownOperationException", f"no such operation: {request.method} {path}"
         )
 
-    def _resolve(self, request: web.Request) -> str | web.Response:
-        raw = request.match_info["name"]
+    # ----------------------------------------------------------------- Invoke
+    def _resolve(self, raw: str) -> str | Response:
         names = self.emulator.function_names
         name = function_name(raw)
         resolved = self.emulator.resolve(name)
@@ -76,65 +113,40 @@ class InvokeApi:
             return resolved
         if name in _DEFAULT_NAMES and len(names) == 1:
             return names[0]
-        arn = protocol.function_arn(
-            name, self.emulator.settings.region, self.emulator.settings.account_id
-        )
+        settings = self.emulator.settings
+        arn = protocol.function_arn(name, settings.region, settings.account_id)
         served = ", ".join(names) or "none"
         return _aws_error(
             404, "ResourceNotFoundException", f"Function not found: {arn} (serving: {served})"
         )
 
-    async def _read_payload(
-        self, request: web.Request, limit: int, operation: str
-    ) -> bytes | web.Response:
-        parts: list[bytes] = []
-        size = 0
-        while True:
-            chunk = await request.content.readany()
-            if not chunk:
-                break
-            size += len(chunk)
-            if size > limit:
-                return _aws_error(
-                    413,
-                    "RequestEntityTooLargeException",
-                    f"Request must be smaller than {limit} bytes for the {operation} operation",
-                )
-            parts.append(chunk)
-        payload = b"".join(parts)
-        if payload.strip():
-            try:
-                json.loads(payload)
-            except ValueError as exc:
-                return _aws_error(
-                    400,
-                    "InvalidRequestContentException",
-                    f"Could not parse request body into json: {exc}",
-                )
-        return payload
+    async def _unavailable(self) -> str | None:
+        """While the functions are being built: wait for them (None), or why the invocation
+        cannot run, as Lambda says it for a function that is not Active."""
+        pending = self.emulator.pending
+        problem = await pending.settle() if pending is not None else None
+        if problem is None:
+            return None
+        state, _, reason = problem.partition(": ")
+        hint = (
+            "; invoke again once it is served, or start rustlambda watch with --wait"
+            if state == "Pending"
+            else ""
+        )
+        return (
+            "The operation cannot be performed at this time. The function is currently in the "
+            f"following state: {state} ({reason}{hint})"
+        )
 
-    def _client_context(self, request: web.Request) -> str | web.Response | None:
-        raw = request.headers.get("X-Amz-Client-Context")
-        if raw is None:
-            return request.headers.get("Lambda-Runtime-Client-Context")
-        try:
-            text = base64.b64decode(raw, validate=True).decode()
-            json.loads(text)
-        except (binascii.Error, ValueError) as exc:
-            return _aws_error(
-                400,
-                "InvalidRequestContentException",
-                f"Client context must be a valid Base64-encoded JSON object: {exc}",
-            )
-        return text
-
-    async def _prepare(
-        self, request: web.Request, operation: str
-    ) -> tuple[str, bytes, str | None, str] | web.Response:
-        name = self._resolve(request)
-        if isinstance(name, web.Response):
+    async def _prepare(self, request: Request, raw_name: str, operation: str) -> _Call | Response:
+        if self.emulator.pending is not None:
+            unavailable = await self._unavailable()
+            if unavailable is not None:
+                return _aws_error(409, "ResourceConflictException", unavailable)
+        name = self._resolve(raw_name)
+        if isinstance(name, Response):
             return name
-        kind = request.headers.get("X-Amz-Invocation-Type", "RequestResponse")
+        kind = request.headers.get("x-amz-invocation-type", "RequestResponse")
         if kind not in ("RequestResponse", "Event", "DryRun"):
             return _aws_error(
                 400,
@@ -142,82 +154,149 @@ class InvokeApi:
                 f"Invalid invocation type {kind!r}: use RequestResponse, Event or DryRun",
             )
         limit = protocol.ASYNC_REQUEST_LIMIT if kind == "Event" else protocol.REQUEST_LIMIT
-        payload = await self._read_payload(
-            request, limit, "InvokeAsync" if kind == "Event" else operation
-        )
-        if isinstance(payload, web.Response):
-            return payload
-        context = self._client_context(request)
-        if isinstance(context, web.Response):
-            return context
-        return name, payload, context, kind
+        parts = await request.read_parts()
+        if request.size > limit:
+            return _aws_error(
+                413,
+                "RequestEntityTooLargeException",
+                f"Request must be smaller than {limit} bytes for the "
+                f"{'InvokeAsync' if kind == 'Event' else operation} operation",
+            )
+        payload = parts[0] if len(parts) == 1 else b"".join(parts)
+        problem = protocol.json_problem(payload)
+        if problem is not None:
+            return _aws_error(
+                400,
+                "InvalidRequestContentException",
+                f"Could not parse request body into json: {problem}",
+            )
+        try:
+            context = _client_context(request)
+            cognito = request.headers.get("lambda-runtime-cognito-identity")
+            cognito = protocol.header_json(cognito) if cognito is not None else None
+        except (binascii.Error, ValueError) as exc:
+            return _aws_error(
+                400,
+                "InvalidRequestContentException",
+                f"Client context must be a valid Base64-encoded JSON object: {exc}",
+            )
+        tail = request.headers.get("x-amz-log-type") == "Tail"
+        return _Call(name, payload, kind, context, cognito, tail)
 
-    async def invoke(self, request: web.Request) -> web.Response:
-        prepared = await self._prepare(request, "InvokeFunction")
-        if isinstance(prepared, web.Response):
-            return prepared
-        name, payload, context, kind = prepared
+    async def invoke(self, request: Request, raw_name: str) -> Response:
+        call = await self._prepare(request, raw_name, "InvokeFunction")
+        if isinstance(call, Response):
+            return call
         headers = {"X-Amz-Executed-Version": "$LATEST"}
-        if kind == "DryRun":
-            return web.Response(status=204, headers=headers)
-        cognito = request.headers.get("Lambda-Runtime-Cognito-Identity")
-        if kind == "Event":
+        if call.kind == "DryRun":
+            return Response(204, b"", headers)
+        if call.kind == "Event":
             request_id = protocol.new_request_id()
             task: asyncio.Task[object] = asyncio.ensure_future(
-                self.emulator.invoke_async(name, payload, context, cognito, request_id=request_id)
+                self.emulator.invoke_async(
+                    call.function,
+                    call.payload,
+                    call.client_context,
+                    call.cognito_identity,
+                    request_id=request_id,
+                )
             )
             self._async_tasks.add(task)
             task.add_done_callback(self._async_tasks.discard)
             headers["x-amzn-RequestId"] = request_id
-            return web.Response(status=202, headers=headers)
-        tail = request.headers.get("X-Amz-Log-Type") == "Tail"
+            return Response(202, b"", headers)
         outcome = await self.emulator.invoke_async(
-            name, payload, context, cognito, wait_report=tail
+            call.function,
+            call.payload,
+            call.client_context,
+            call.cognito_identity,
+            wait_report=call.tail,
         )
         # Lambda answers with the invocation's id (boto3: ResponseMetadata["RequestId"]).
         headers["x-amzn-RequestId"] = outcome.request_id
+        headers["Content-Type"] = (
+            outcome.content_type
+            if outcome.content_type and not outcome.function_error
+            else "application/json"
+        )
         if outcome.function_error:
             headers["X-Amz-Function-Error"] = "Unhandled"
-        if tail:
+        if call.tail:
             headers["X-Amz-Log-Result"] = _tail(outcome.logs)
-        return web.Response(
-            status=200, body=outcome.body, headers=headers, content_type="application/json"
-        )
+        return Response(200, outcome.body, headers)
 
-    async def invoke_stream(self, request: web.Request) -> web.StreamResponse:
-        prepared = await self._prepare(request, "InvokeWithResponseStream")
-        if isinstance(prepared, web.Response):
-            return prepared
-        name, payload, context, _ = prepared
-        sink: asyncio.Queue[bytes | None] = asyncio.Queue()
-        cognito = request.headers.get("Lambda-Runtime-Cognito-Identity")
-        tail = request.headers.get("X-Amz-Log-Type") == "Tail"
+    async def invoke_stream(self, request: Request, raw_name: str) -> Response | StreamResponse:
+        call = await self._prepare(request, raw_name, "InvokeWithResponseStream")
+        if isinstance(call, Response):
+            return call
+        stream = ResponseStream()
         request_id = protocol.new_request_id()
         running = asyncio.ensure_future(
             self.emulator.invoke_async(
-                name, payload, context, cognito, sink=sink, wait_report=tail, request_id=request_id
+                call.function,
+                call.payload,
+                call.client_context,
+                call.cognito_identity,
+                stream=stream,
+                wait_report=call.tail,
+                request_id=request_id,
             )
         )
-        response = web.StreamResponse(
-            status=200,
-            headers={
-                "Content-Type": "application/vnd.amazon.eventstream",
-                "X-Amz-Executed-Version": "$LATEST",
-                "x-amzn-RequestId": request_id,
-            },
-        )
-        await response.prepare(request)
-        while (chunk := await sink.get()) is not None:
-            await response.write(protocol.payload_chunk_event(chunk))
+        await stream.wait_begun()
+        headers = {
+            # boto3 reads this header as ResponseStreamContentType: the function's own type.
+            "Content-Type": stream.content_type or "application/octet-stream",
+            "X-Amz-Executed-Version": "$LATEST",
+            "x-amzn-RequestId": request_id,
+        }
+        return StreamResponse(200, headers, self._event_stream(stream, running, call.tail))
+
+    @staticmethod
+    async def _event_stream(
+        stream: ResponseStream, running: asyncio.Future[Outcome], tail: bool
+    ) -> AsyncIterator[bytes]:
+        async for chunk in stream.chunks():
+            yield protocol.payload_chunk_event(chunk)
         outcome = await running
         error_code = details = None
         if outcome.function_error:
             error_code = outcome.error_type or "Unhandled"
             details = outcome.body.decode(errors="replace")
         log = _tail(outcome.logs) if tail else None
-        await response.write(protocol.invoke_complete_event(error_code, details, log))
-        await response.write_eof()
-        return response
+        yield protocol.invoke_complete_event(error_code, details, log)
+
+    # ----------------------------------------------------------------- function URL
+    async def function_url(
+        self, request: Request, raw_name: str, path: str
+    ) -> Response | StreamResponse:
+        if self.emulator.pending is not None:
+            unavailable = await self._unavailable()
+            if unavailable is not None:
+                return function_url.error(503, unavailable)
+        name = self._resolve(raw_name)
+        if isinstance(name, Response):
+            return name
+        cors = self.emulator.settings.cors
+        if cors and (answered := preflight(request)) is not None:
+            return answered
+        body = await request.read()
+        if request.size > protocol.REQUEST_LIMIT:
+            return function_url.error(413, "Request payload too large")
+        event = function_url.request_event(request, path, body)
+        stream = ResponseStream()
+        running = asyncio.ensure_future(
+            self.emulator.invoke_async(name, event, stream=stream, wait_report=False)
+        )
+        answer = await function_url.response(stream, running)
+        return allow(answer, request) if cors else answer
+
+
+def _client_context(request: Request) -> str | None:
+    raw = request.headers.get("x-amz-client-context")
+    if raw is None:
+        direct = request.headers.get("lambda-runtime-client-context")
+        return protocol.header_json(direct) if direct is not None else None
+    return protocol.header_json(base64.b64decode(raw, validate=True).decode())
 
 
 def _tail(lines: tuple[str, ...]) -> str:

@@ -2,15 +2,18 @@
 
 An executable for the host's architecture runs directly; one for the other Lambda architecture
 runs under qemu-user (``qemu-aarch64 -L /usr/aarch64-linux-gnu``), so an arm64 build is exercised
-as built rather than rebuilt for the host.
+as built rather than rebuilt for the host. Each one runs under its own supervisor (reaper.py),
+which ends every process it started when it ends.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import platform
 import signal
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +25,8 @@ from ..util.cmd import which
 
 #: Where Debian/Ubuntu cross packages put each architecture's loader and libc.
 _SYSROOTS = {Arch.ARM64: "/usr/aarch64-linux-gnu", Arch.X86_64: "/usr/x86_64-linux-gnu"}
+#: Where a multiarch install puts another architecture's loader and libc (see _sysroot).
+_HOST_ROOT = "/"
 _LIBC_PACKAGES = {Arch.ARM64: "libc6-arm64-cross", Arch.X86_64: "libc6-amd64-cross"}
 
 
@@ -94,7 +99,11 @@ def plan_launch(executable: Path, *, environ: Mapping[str, str]) -> Launch:
 
 
 def _sysroot(arch: Arch, interpreter: str, environ: Mapping[str, str]) -> str | None:
-    candidates = [environ.get("QEMU_LD_PREFIX", ""), _SYSROOTS[arch]]
+    # "/" first when the architecture's own libc is installed there (Debian multiarch, e.g.
+    # libc6:arm64): the loader then reads the host's /etc/ld.so.cache, which lists those
+    # libraries, and a cross sysroot's ld.so paired with another build's libc.so.6 breaks
+    # (tokio programs spin forever in malloc).
+    candidates = [environ.get("QEMU_LD_PREFIX", ""), _HOST_ROOT, _SYSROOTS[arch]]
     for prefix in candidates:
         if prefix and Path(prefix, interpreter.lstrip("/")).exists():
             return prefix
@@ -142,3 +151,99 @@ def signal_group(pid: int, sig: signal.Signals) -> None:
     """Signal a process's whole group (each instance process leads its own session)."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, sig)
+
+
+#: The supervisor script (see reaper.py), run by path in an isolated interpreter.
+_REAPER = Path(__file__).with_name("reaper.py")
+#: How long the supervisor may take to start the program and report its pid.
+_SPAWN_TIMEOUT = 30.0
+
+
+@dataclass
+class Supervised:
+    """A program running under its supervisor (which the asyncio process object is)."""
+
+    supervisor: asyncio.subprocess.Process
+    #: The program's own pid (for memory measurements).
+    pid: int
+
+    def terminate_group(self) -> None:
+        """SIGTERM to the program's process group (the supervisor ignores it)."""
+        signal_group(self.supervisor.pid, signal.SIGTERM)
+
+    def kill_all(self) -> None:
+        """End the program and every process it started (the supervisor does it, then exits)."""
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(self.supervisor.pid, signal.SIGUSR1)
+
+    def kill_group(self) -> None:
+        """Last resort when the supervisor itself does not exit: SIGKILL the process group."""
+        signal_group(self.supervisor.pid, signal.SIGKILL)
+
+
+async def spawn_supervised(
+    launch: Launch, *, env: Mapping[str, str], cwd: Path, limit: int
+) -> Supervised:
+    """Start ``launch`` under a supervisor in a new session, stdout and stderr in one pipe.
+
+    Raises OSError when the program cannot be started (as exec would).
+    """
+    if not sys.executable:
+        raise OSError("no Python interpreter to run the process supervisor with")
+    read_fd, write_fd = os.pipe()
+    try:
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-I",
+                "-S",
+                str(_REAPER),
+                str(write_fd),
+                str(os.getpid()),
+                *launch.argv,
+                env=dict(env),
+                cwd=cwd,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT,
+                start_new_session=True,
+                limit=limit,
+                pass_fds=(write_fd,),
+            )
+        finally:
+            os.close(write_fd)
+        status = await _read_status(read_fd)
+    finally:
+        os.close(read_fd)
+    if status.startswith("error "):
+        await proc.wait()
+        _, number, message = (status.rstrip("\n") + "  ").split(" ", 2)
+        raise OSError(int(number or 0), message.strip())
+    try:
+        return Supervised(proc, int(status))
+    except ValueError:
+        await proc.wait()
+        raise OSError(f"the process supervisor failed (exit {proc.returncode})") from None
+
+
+async def _read_status(fd: int) -> str:
+    """The supervisor's one status line (empty if it exits without writing one)."""
+    loop = asyncio.get_running_loop()
+    os.set_blocking(fd, False)
+    done: asyncio.Future[bytes] = loop.create_future()
+    data = bytearray()
+
+    def readable() -> None:
+        try:
+            chunk = os.read(fd, 256)
+        except BlockingIOError:
+            return
+        data.extend(chunk)
+        if (not chunk or b"\n" in data) and not done.done():
+            done.set_result(bytes(data))
+
+    loop.add_reader(fd, readable)
+    try:
+        return (await asyncio.wait_for(done, _SPAWN_TIMEOUT)).decode(errors="replace")
+    finally:
+        loop.remove_reader(fd)

@@ -12,6 +12,8 @@ The list rules, one per type (cargo-lambda's and cargo's own):
                (``include``: a path may hold spaces, and ``--include`` takes one per flag).
 ``arguments``  a list of arguments, each taken whole, or one string split on whitespace
                (the cargo compiler's ``subcommand`` and ``extra_args``).
+``whole``      a list of strings or one string, each taken whole (cargo's ``--config`` and
+               ``-Z`` values, which may hold commas and spaces).
 """
 
 from __future__ import annotations
@@ -137,6 +139,7 @@ class Split(enum.Enum):
     FEATURES = "features"
     PATHS = "paths"
     ARGUMENTS = "arguments"
+    WHOLE = "whole"
 
 
 class Strings:
@@ -152,6 +155,7 @@ class Strings:
             Split.FEATURES: "list of features, or a string of them (comma or space separated)",
             Split.PATHS: "list of paths, or a comma-separated string",
             Split.ARGUMENTS: "list of arguments, or a space-separated string",
+            Split.WHOLE: "list of strings, or one string",
         }[self.split]
 
     def __call__(self, value: object, ctx: Context) -> tuple[str, ...]:
@@ -160,7 +164,7 @@ class Strings:
             whole = False
         elif isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
             items = list(value)
-            whole = self.split in (Split.PATHS, Split.ARGUMENTS)
+            whole = self.split in (Split.PATHS, Split.ARGUMENTS, Split.WHOLE)
         else:
             raise Invalid(
                 f"must be a string or a list of strings, not {value!r}",
@@ -172,6 +176,8 @@ class Strings:
         return tuple(i.strip() for i in out if i.strip())
 
     def _split(self, text: str) -> list[str]:
+        if self.split is Split.WHOLE:
+            return [text]
         if self.split is Split.FEATURES:
             return text.replace(",", " ").split()
         if self.split is Split.ARGUMENTS:

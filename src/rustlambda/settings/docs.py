@@ -1,7 +1,8 @@
 """README's tables of metadata keys, generated from the settings table.
 
 README.md holds each table between ``<!-- settings:<section> -->`` and
-``<!-- /settings:<section> -->``; a unit test checks they are what `table_markdown` gives, and
+``<!-- /settings:<section> -->`` (and the precedence between ``<!-- settings:precedence -->``
+markers); a unit test checks they are what `table_markdown` / `precedence_markdown` give, and
 ``python -m rustlambda.settings.docs README.md`` rewrites them after a row changed.
 """
 
@@ -13,7 +14,7 @@ import sys
 from pathlib import Path
 
 from ..options import CompilerSettings
-from .model import AnySetting, Section
+from .model import LEVEL_NAMES, AnySetting, Level, Section
 from .table import rows
 
 SECTIONS = (Section.LAMBDA, Section.BUILD, Section.WATCH, Section.DEPLOY)
@@ -56,18 +57,33 @@ def _default(value: object) -> str:
     return str(value)
 
 
+def precedence_markdown() -> str:
+    """The sources of a setting, highest precedence first: `Level`'s order."""
+    lines = [f"{index}. {LEVEL_NAMES[level]}" for index, level in enumerate(Level, 1)]
+    return "\n".join(lines) + "\n"
+
+
+def _generated(name: str) -> str:
+    return precedence_markdown() if name == "precedence" else table_markdown(Section(name))
+
+
 def rewrite(text: str) -> str:
     """``text`` (README.md) with every marked table regenerated."""
 
     def replace(match: re.Match[str]) -> str:
-        return match[1] + table_markdown(Section(match[2])) + match[4]
+        return match[1] + _generated(match[2]) + match[4]
 
     return _MARKER.sub(replace, text)
 
 
-def tables(text: str) -> dict[Section, str]:
-    """The marked tables as they are in ``text``."""
-    return {Section(m[2]): m[3] for m in _MARKER.finditer(text)}
+def tables(text: str) -> dict[str, str]:
+    """The marked tables as they are in ``text``, by marker name."""
+    return {m[2]: m[3] for m in _MARKER.finditer(text)}
+
+
+def generated(name: str) -> str:
+    """What the marker ``name`` should hold."""
+    return _generated(name)
 
 
 if __name__ == "__main__":  # pragma: no cover - a maintainer's tool

@@ -33,6 +33,8 @@ class Command(enum.StrEnum):
     BUILD = "build"
     WATCH = "watch"
     DEPLOY = "deploy"
+    INVOKE = "invoke"
+    SYSTEM = "system"
     CDK = "cdk"
 
 
@@ -60,6 +62,12 @@ class Section(enum.StrEnum):
         """Keys cargo-lambda reads here that only steer its own output: accepted, ignored."""
         return ("output_format", "manifest_path") if self is Section.DEPLOY else ()
 
+    @property
+    def config_section(self) -> str:
+        """The table's name in ``CargoLambda.toml`` and in ``CARGO_LAMBDA_<SECTION>.<KEY>``
+        (``""``: the file's top level, where ``env`` lives)."""
+        return "" if self is Section.LAMBDA else self.value
+
     def table_name(self, binary: str | None = None) -> str:
         """``lambda.build``, ``lambda.bin.<binary>.deploy``, ``lambda``..."""
         parts = ["lambda"]
@@ -86,7 +94,8 @@ class Scope(enum.Enum):
 
     #: Read before any metadata: which workspace, what to select (command line only).
     INPUT = "input"
-    #: Shapes the one cargo run: every selected function must resolve to the same value.
+    #: Shapes the whole run (build: the one cargo run; deploy: the pool): every selected
+    #: function must resolve to the same value.
     BUILD_WIDE = "build-wide"
     #: May differ per function.
     FUNCTION = "function"
@@ -158,6 +167,12 @@ class Setting(Generic[T]):
     combine: Combine = Combine.LAST
     #: Keys whose raw value converts differently (``arm64 = true`` adds the arm64 target).
     key_converters: Mapping[str, Converter[T]] = field(default_factory=dict)
+    #: The commands whose command line takes this row's flags, when not its section's
+    #: (`Section.flag_commands`): one row serving several commands (``--context``), or a
+    #: flag only one of them takes (build's ``--env-var``: watch has its own).
+    only_on: tuple[Command, ...] | None = None
+    #: cargo's own flag the value is passed on as (``--timings``, ``--config V`` per item).
+    cargo: str | None = None
 
     def __repr__(self) -> str:
         return f"<setting {self.section.value}.{self.name}>"
@@ -165,15 +180,93 @@ class Setting(Generic[T]):
     def converter_for(self, key: str) -> Converter[T]:
         return self.key_converters.get(key, self.convert)
 
+    @property
+    def flag_commands(self) -> tuple[Command, ...]:
+        """The commands whose command line takes this row's flags."""
+        return self.section.flag_commands if self.only_on is None else self.only_on
+
+    def cargo_argv(self, value: object) -> list[str]:
+        """``value`` as cargo's arguments (none when the row passes nothing to cargo): a
+        switch when true, ``FLAG VALUE`` per item of a list, ``-v`` repeated for a count."""
+        flag = self.cargo
+        if flag is None or value is None or value is False or value == ():
+            return []
+        if value is True:
+            return [flag]
+        if isinstance(value, tuple):
+            return [arg for item in value for arg in (flag, str(item))]
+        if isinstance(value, int) and flag == "-v":
+            return [flag] * value
+        return [flag, str(value.value if isinstance(value, enum.Enum) else value)]
+
 
 AnySetting = Setting[Any]
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A cargo-lambda flag or metadata key rustlambda refuses, with one error that says why and
+    names the alternative (README's parity table lists each)."""
+
+    #: The flags (``("--tls-cert",)``); () for a key only.
+    decls: tuple[str, ...]
+    reason: str
+    alternative: str
+    #: The commands whose command line refuses the flags.
+    commands: tuple[Command, ...] = ()
+    #: Whether the flag takes a value (``--tls-cert PATH``) or is a switch.
+    takes_value: bool = False
+    #: The keys refused in ``section``'s tables (metadata, CargoLambda.toml, variables).
+    keys: tuple[str, ...] = ()
+    section: Section | None = None
+
+    @property
+    def name(self) -> str:
+        return next((d for d in self.decls if d.startswith("--")), self.decls[0])
 
 
 class SourceKind(enum.StrEnum):
     OPTIONS = "command line"  # the options dataclass: the CLI's flags or an API caller's fields
     ENVIRONMENT = "environment"
     METADATA = "metadata"
+    CONFIG_FILE = "config file"  # cargo-lambda's global CargoLambda.toml
     DEFAULT = "default"
+
+
+class Level(enum.IntEnum):
+    """Where a source stands: a lower level wins. This order is the precedence, the same as
+    cargo-lambda's (README "Configuration" lists it; a test keeps the two in step)."""
+
+    #: Command-line flags, or an API caller's options.
+    OPTIONS = 1
+    #: A variable standing for one flag (``CARGO_LAMBDA_COMPILER``): clap's ``env =``.
+    FLAG_ENV = 2
+    PACKAGE_BIN = 3
+    PACKAGE = 4
+    WORKSPACE_BIN = 5
+    WORKSPACE = 6
+    #: ``CargoLambda.toml``'s ``[<context>.<section>]`` (``--context``).
+    CONTEXT = 7
+    #: ``CargoLambda.toml``'s ``[<section>]``.
+    CONFIG_FILE = 8
+    #: ``CARGO_LAMBDA_<SECTION>.<KEY>`` variables.
+    SECTION_ENV = 9
+    DEFAULT = 10
+
+
+#: How README names each level, highest precedence first.
+LEVEL_NAMES: Mapping[Level, str] = {
+    Level.OPTIONS: "command-line flags",
+    Level.FLAG_ENV: "a flag's own environment variable (`CARGO_LAMBDA_COMPILER`, ...)",
+    Level.PACKAGE_BIN: "`[package.metadata.lambda.bin.<name>]`",
+    Level.PACKAGE: "`[package.metadata.lambda]`",
+    Level.WORKSPACE_BIN: "`[workspace.metadata.lambda.bin.<name>]`",
+    Level.WORKSPACE: "`[workspace.metadata.lambda]`",
+    Level.CONTEXT: "`CargoLambda.toml`'s `[<context>.<section>]`",
+    Level.CONFIG_FILE: "`CargoLambda.toml`'s `[<section>]`",
+    Level.SECTION_ENV: "`CARGO_LAMBDA_<SECTION>.<KEY>` variables",
+    Level.DEFAULT: "defaults",
+}
 
 
 @dataclass(frozen=True)
@@ -182,7 +275,8 @@ class Source:
 
     kind: SourceKind
     label: str  # "[package.metadata.lambda.build] of api", "CARGO_LAMBDA_COMPILER", ...
-    path: Path | None = None  # the Cargo.toml of a metadata table
+    path: Path | None = None  # the Cargo.toml (or CargoLambda.toml) of a table
+    level: Level = Level.DEFAULT
 
     def __str__(self) -> str:
         return self.label

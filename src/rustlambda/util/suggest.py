@@ -6,13 +6,18 @@ import difflib
 from collections.abc import Iterable
 
 
-def closest(word: str, known: Iterable[str]) -> str | None:
-    """The known name ``word`` most likely misspells, if one is close enough."""
-    matches = difflib.get_close_matches(word, list(known), n=1)
+def closest(word: str, known: Iterable[str], *, cutoff: float = 0.6) -> str | None:
+    """The known name ``word`` most likely misspells, if one is close enough (``cutoff``:
+    difflib's similarity ratio; raise it for long lists, where 0.6 matches almost anything)."""
+    matches = difflib.get_close_matches(word, list(known), n=1, cutoff=cutoff)
     return matches[0] if matches else None
 
 
-def did_you_mean(word: str, known: Iterable[str]) -> str:
+def did_you_mean(word: str, known: Iterable[str], *, cutoff: float = 0.6) -> str:
     """`` (did you mean 'x'?)`` for the closest known name, or nothing."""
-    match = closest(word, known)
-    return f" (did you mean {match!r}?)" if match else ""
+    return suggestion(closest(word, known, cutoff=cutoff))
+
+
+def suggestion(name: str | None) -> str:
+    """`` (did you mean 'name'?)``, or nothing for None."""
+    return f" (did you mean {name!r}?)" if name else ""

@@ -13,7 +13,14 @@ from __future__ import annotations
 
 from ..model import AnySetting, Section, Setting
 from .build import *  # noqa: F403
+from .cargo import *  # noqa: F403
 from .deploy import *  # noqa: F403
+from .refused import COMING as COMING
+from .refused import REFUSALS as REFUSALS
+from .refused import coming_keys as coming_keys
+from .refused import refusals as refusals
+from .refused import refused_keys as refused_keys
+from .sources import *  # noqa: F403
 from .watch import *  # noqa: F403
 
 #: Every row, in the table's order (sections as listed, rows as written).

@@ -12,8 +12,9 @@ from ..convert import (
     Bool,
     Choice,
     CompilerType,
+    EnvFile,
     EnvTable,
-    Int,
+    EnvVars,
     PathType,
     RuntimeType,
     Split,
@@ -21,7 +22,7 @@ from ..convert import (
     Targets,
     Text,
 )
-from ..model import Combine, Flag, Scope, Section, Setting
+from ..model import Combine, Command, Flag, Scope, Section, Setting
 from ._common import BUILDING, EVERYWHERE, switch
 
 _B = Section.BUILD
@@ -103,7 +104,9 @@ COMPILER: Setting[CompilerSettings] = Setting(
     "extra_args",
     keys=("compiler",),
     env_var="CARGO_LAMBDA_COMPILER",
-    flags=(Flag(("--compiler",), "zig (default), cargo or cross. Env: CARGO_LAMBDA_COMPILER."),),
+    flags=(
+        Flag(("-c", "--compiler"), "zig (default), cargo or cross. Env: CARGO_LAMBDA_COMPILER."),
+    ),
     commands=BUILDING,
     scope=Scope.BUILD_WIDE,
 )
@@ -171,7 +174,7 @@ INCLUDE: Setting[tuple[str, ...]] = Setting(
     (),
     "files and folders for the zip (PATH or DEST:SRC)",
     keys=("include",),
-    flags=(Flag(("--include",), "Extra file for the zip (repeatable).", repeat=True),),
+    flags=(Flag(("-i", "--include"), "Extra file for the zip (repeatable).", repeat=True),),
     commands=EVERYWHERE,
 )
 DISABLE_OPTIMIZATIONS: Setting[bool] = Setting(
@@ -271,7 +274,7 @@ WORKSPACE: Setting[bool] = Setting(
     Bool(),
     False,
     "build every binary of the workspace",
-    flags=(switch("--workspace", help="Build every binary of the workspace."),),
+    flags=(switch("--workspace", "--all", help="Build every binary of the workspace."),),
     commands=BUILDING,
     scope=Scope.INPUT,
 )
@@ -285,53 +288,93 @@ EXAMPLES: Setting[tuple[str, ...]] = Setting(
     commands=BUILDING,
     scope=Scope.INPUT,
 )
-TARGET_DIR: Setting[Path | None] = Setting(
-    "target_dir",
+EXCLUDE: Setting[tuple[str, ...]] = Setting(
+    "exclude",
     _B,
-    PathType(),
-    None,
-    "cargo's target directory",
-    flags=(Flag(("--target-dir",), "Cargo's target directory."),),
+    Strings(Split.PATHS),
+    (),
+    "leave these packages out of --workspace",
+    flags=(
+        Flag(("--exclude",), "Leave this package out of --workspace (repeatable).", repeat=True),
+    ),
     commands=BUILDING,
     scope=Scope.INPUT,
+    only_on=(Command.BUILD,),
 )
-LOCKED: Setting[bool] = Setting(
-    "locked",
+ALL_BINS: Setting[bool] = Setting(
+    "all_bins",
     _B,
     Bool(),
     False,
-    "cargo --locked",
-    flags=(switch("--locked"),),
+    "build every binary of the selected packages",
+    flags=(switch("--bins", help="Build every binary of the selected packages."),),
     commands=BUILDING,
-    scope=Scope.BUILD_WIDE,
+    scope=Scope.INPUT,
+    only_on=(Command.BUILD,),
 )
-OFFLINE: Setting[bool] = Setting(
-    "offline",
+ALL_EXAMPLES: Setting[bool] = Setting(
+    "all_examples",
     _B,
     Bool(),
     False,
-    "cargo --offline",
-    flags=(switch("--offline"),),
+    "build every example of the selected packages",
+    flags=(switch("--examples", help="Build every example of the selected packages."),),
+    commands=BUILDING,
+    scope=Scope.INPUT,
+    only_on=(Command.BUILD,),
+)
+# cargo's environment (cargo-lambda's build env_var/env_file), and the cargo compiler's
+# subcommand and arguments from the environment
+BUILD_ENV_VARS: Setting[dict[str, str]] = Setting(
+    "env_vars",
+    _B,
+    EnvVars(),
+    {},
+    "variables for cargo's environment (KEY=VALUE), over env's and env_file's",
+    keys=("env_var", "env_vars", "env"),
+    flags=(
+        Flag(
+            ("--env-var", "--env-vars"),
+            "KEY=VALUE for cargo's environment (repeatable, or KEY=VALUE,OTHER=VALUE).",
+            repeat=True,
+        ),
+    ),
     commands=BUILDING,
     scope=Scope.BUILD_WIDE,
+    merge=True,
+    combine=Combine.MERGE,
+    only_on=(Command.BUILD,),
 )
-FROZEN: Setting[bool] = Setting(
-    "frozen",
+BUILD_ENV_FILE: Setting[dict[str, str]] = Setting(
+    "env_file",
     _B,
-    Bool(),
-    False,
-    "cargo --frozen",
-    flags=(switch("--frozen"),),
+    EnvFile(),
+    {},
+    "file of KEY=VALUE lines for cargo's environment, relative to its Cargo.toml",
+    keys=("env_file",),
+    flags=(Flag(("--env-file",), "File of KEY=VALUE lines for cargo's environment."),),
     commands=BUILDING,
     scope=Scope.BUILD_WIDE,
+    merge=True,
+    only_on=(Command.BUILD,),
 )
-JOBS: Setting[int | None] = Setting(
-    "jobs",
+COMPILER_SUBCOMMAND: Setting[tuple[str, ...] | None] = Setting(
+    "compiler_subcommand",
     _B,
-    Int(),
+    Strings(Split.ARGUMENTS),
     None,
-    "cargo --jobs",
-    flags=(Flag(("-j", "--jobs")),),
+    "the cargo compiler's subcommand (over compiler.subcommand)",
+    env_var="CARGO_LAMBDA_COMPILER_SUBCOMMAND",
+    commands=BUILDING,
+    scope=Scope.BUILD_WIDE,
+)
+COMPILER_EXTRA_ARGS: Setting[tuple[str, ...] | None] = Setting(
+    "compiler_extra_args",
+    _B,
+    Strings(Split.ARGUMENTS),
+    None,
+    "the cargo compiler's extra arguments (over compiler.extra_args)",
+    env_var="CARGO_LAMBDA_COMPILER_EXTRA_ARGS",
     commands=BUILDING,
     scope=Scope.BUILD_WIDE,
 )

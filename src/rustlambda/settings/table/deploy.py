@@ -71,34 +71,56 @@ ALL: Setting[bool] = _deploy(
     default=False,
     scope=Scope.INPUT,
 )
+MAX_PARALLEL: Setting[int] = Setting(
+    "max_parallel",
+    _D,
+    Int(1, 64),
+    8,
+    "functions deployed at once (with --all)",
+    keys=("max_parallel",),
+    env_var="RUSTLAMBDA_DEPLOY_MAX_PARALLEL",
+    flags=(
+        Flag(
+            ("--max-parallel",),
+            "Functions deployed at once with --all [default: 8; 1: one after another].",
+        ),
+    ),
+    commands=DEPLOYING,
+    scope=Scope.BUILD_WIDE,
+)
 PROFILE_AWS: Setting[str | None] = _deploy(
     "profile",
     Text(),
     "AWS profile",
+    keys=("profile", "remote_config.profile"),
     flags=(Flag(("-p", "--profile"), "AWS profile [default: boto3's chain, AWS_PROFILE]."),),
 )
 REGION: Setting[str | None] = _deploy(
     "region",
     Text(),
     "AWS region",
+    keys=("region", "remote_config.region"),
     flags=(Flag(("-r", "--region"), "AWS region [default: AWS_REGION or the profile's]."),),
 )
 ENDPOINT_URL: Setting[str | None] = _deploy(
     "endpoint_url",
     Text(),
     "AWS endpoint",
+    keys=("endpoint_url", "remote_config.endpoint_url"),
     flags=(Flag(("--endpoint-url",), "AWS endpoint [default: AWS_ENDPOINT_URL or AWS's]."),),
 )
 RETRY_ATTEMPTS: Setting[int | None] = _deploy(
     "retry_attempts",
     Int(1, 20),
     "attempts per AWS call",
+    keys=("retry_attempts", "remote_config.retry_attempts"),
     flags=(Flag(("--retry-attempts",), "Attempts per AWS call."),),
 )
 ALIAS: Setting[str | None] = _deploy(
     "alias",
     Text(),
     "point this alias at the version (implies publish)",
+    keys=("alias", "remote_config.alias"),
     flags=(Flag(("-a", "--alias"), "Point this alias at the version (implies --publish)."),),
 )
 PUBLISH: Setting[bool] = _deploy(
@@ -148,7 +170,7 @@ DEPLOY_ENV_VARS: Setting[dict[str, str]] = _deploy(
     "env",
     EnvVars(),
     "the function's environment (KEY=VALUE); replaces Lambda's unless merge_env",
-    keys=("env_var", "env_vars"),
+    keys=("env_var", "env_vars", "env"),
     flags=(
         Flag(
             ("--env-var", "--env-vars"),
@@ -197,18 +219,21 @@ SUBNET_IDS: Setting[tuple[str, ...] | None] = _deploy(
     "subnet_ids",
     Strings(),
     "VPC subnet IDs",
+    keys=("vpc.subnet_ids", "subnet_ids"),
     flags=(Flag(("--subnet-ids",), "Comma-separated VPC subnet IDs."),),
 )
 SECURITY_GROUP_IDS: Setting[tuple[str, ...] | None] = _deploy(
     "security_group_ids",
     Strings(),
     "VPC security group IDs",
+    keys=("vpc.security_group_ids", "security_group_ids"),
     flags=(Flag(("--security-group-ids",), "Comma-separated VPC security group IDs."),),
 )
 IPV6_DUAL_STACK: Setting[bool | None] = _deploy(
     "ipv6_allowed_for_dual_stack",
     Bool(),
     "outbound IPv6 from dual-stack VPC subnets",
+    keys=("vpc.ipv6_allowed_for_dual_stack", "ipv6_allowed_for_dual_stack"),
     flags=(switch("--ipv6-allowed-for-dual-stack"),),
 )
 DEPLOY_RUNTIME: Setting[Runtime] = _deploy(

@@ -67,10 +67,10 @@ WATCH_TIMEOUT: Setting[float] = Setting(
     Seconds(),
     30.0,
     "seconds an invocation may run",
-    keys=("timeout",),
+    keys=("timeout", "invoke_timeout"),
     flags=(
         Flag(
-            ("--timeout",),
+            ("--timeout", "--invoke-timeout"),
             "Seconds an invocation may run before its instance is killed [default: 30].",
         ),
     ),
@@ -96,7 +96,7 @@ WATCH_ENV_VARS: Setting[dict[str, str]] = Setting(
     EnvVars(),
     {},
     "function environment (KEY=VALUE), over env_file's",
-    keys=("env_var",),
+    keys=("env_var", "env_vars", "env"),
     flags=(
         Flag(
             ("--env-var", "--env-vars"),
@@ -148,6 +148,110 @@ EXTENSIONS_DIR: Setting[Path | None] = Setting(
             ("--extensions-dir",),
             "External extensions to start with each instance (default: <lambda-dir>/extensions).",
             directory=True,
+        ),
+    ),
+    commands=WATCHING,
+    scope=Scope.SERVED,
+)
+MAX_CONCURRENCY: Setting[int] = Setting(
+    "max_concurrency",
+    _W,
+    Int(1, 65535),
+    1,
+    "invocations one instance serves at once (Lambda Managed Instances: the runtime gets "
+    "`AWS_LAMBDA_MAX_CONCURRENCY`)",
+    keys=("max_concurrency",),
+    flags=(
+        Flag(
+            ("--max-concurrency",),
+            "Invocations one instance serves at once, as on Lambda Managed Instances (the "
+            "runtime gets AWS_LAMBDA_MAX_CONCURRENCY) [default: 1].",
+        ),
+    ),
+    commands=WATCHING,
+    scope=Scope.SERVED,
+)
+ONLY_LAMBDA_APIS: Setting[bool] = Setting(
+    "only_lambda_apis",
+    _W,
+    Bool(),
+    False,
+    "serve only the Runtime API: nothing is built, you start each function (e.g. under a "
+    "debugger) with the environment watch prints",
+    keys=("only_lambda_apis",),
+    flags=(
+        switch(
+            "--only-lambda-apis",
+            help="Build nothing and start no function: serve the Runtime API for functions you "
+            "start yourself (e.g. under a debugger), and print the environment to export.",
+        ),
+    ),
+    commands=WATCHING,
+    scope=Scope.SERVED,
+)
+WAIT: Setting[bool] = Setting(
+    "wait",
+    _W,
+    Bool(),
+    False,
+    "invokes that arrive during the first build wait for it (else they are answered "
+    "ResourceConflictException: state Pending)",
+    keys=("wait",),
+    flags=(
+        switch(
+            "-w",
+            "--wait",
+            help="Invokes that arrive during the first build wait for it instead of failing.",
+        ),
+    ),
+    commands=WATCHING,
+    scope=Scope.SERVED,
+)
+AWS_PROFILE: Setting[str | None] = Setting(
+    "aws_profile",
+    _W,
+    Text(),
+    None,
+    "AWS profile whose credentials (and region) the functions get (default: `AWS_PROFILE`, "
+    "then boto3's default chain)",
+    keys=("aws_profile",),
+    flags=(
+        Flag(
+            ("--aws-profile",),
+            "AWS profile whose credentials and region the functions get [default: AWS_PROFILE, "
+            "then the default chain]. (--profile is cargo's build profile.)",
+        ),
+    ),
+    commands=WATCHING,
+    scope=Scope.SERVED,
+)
+WATCH_REGION: Setting[str | None] = Setting(
+    "region",
+    _W,
+    Text(),
+    None,
+    "AWS region of the functions (default: `AWS_REGION`, the profile's, then us-east-1)",
+    keys=("region",),
+    flags=(
+        Flag(
+            ("--region",),
+            "AWS region the functions run in [default: AWS_REGION, the profile's, us-east-1].",
+        ),
+    ),
+    commands=WATCHING,
+    scope=Scope.SERVED,
+)
+DISABLE_CORS: Setting[bool] = Setting(
+    "disable_cors",
+    _W,
+    Bool(),
+    False,
+    "no CORS on the function-URL front (by default a browser page of any origin may call it)",
+    keys=("disable_cors",),
+    flags=(
+        switch(
+            "--disable-cors",
+            help="Send no CORS headers on function URLs (by default any origin may call them).",
         ),
     ),
     commands=WATCHING,

@@ -1,0 +1,226 @@
+"""A build's progress as ``rustlambda watch`` shows it: the stage, the crate cargo is compiling,
+how many of the build's units are done, and — for a build that fails — cargo's diagnostics
+exactly as cargo printed them (colours included).
+
+`ProgressReporter` sits between the builder and the caller's `Reporter`: it reads cargo's
+output lines (its ``Compiling``/``Finished`` status lines and, when the progress bar is on,
+``Building [==>  ] 37/120: tokio``), hands a `BuildProgress` to a callback on every change, and
+keeps every other line (warnings, errors, notes) for the failure report. cargo's progress bar
+only shows on a terminal; `progress_env` turns it on for a pipe too, for the counts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import re
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
+
+from .errors import RustLambdaError
+from .reporting import Reporter
+
+if TYPE_CHECKING:
+    from .builder import BuildResult
+    from .options import BuildOptions
+
+#: cargo's colour and erase-line sequences (``--color=always``).
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+#: The progress bar: ``Building [=====>     ] 37/120: tokio, serde(build)``.
+_BAR = re.compile(r"Building \[[=> ]*\] (\d+)/(\d+)(?::\s*(.*?))?\s*$")
+#: cargo's status lines: a right-aligned verb, then what it is about.
+_STATUS = re.compile(
+    r"(Compiling|Checking|Documenting|Fresh|Finished|Locking|Adding|Updating|Downloading|"
+    r"Downloaded|Blocking|Packaging|Running|Dirty|Removing|Unpacking)\s+(.*)$"
+)
+#: cargo prints status lines with the verb right-aligned in 12 columns.
+_STATUS_INDENT = 12
+
+
+class Stage(enum.StrEnum):
+    STARTING = "starting"  # planning, checking the targets' std, cargo starting up
+    COMPILING = "compiling"
+    FINISHING = "installing and verifying"  # cargo finished: copying and checking bootstraps
+    DONE = "done"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class BuildProgress:
+    """Where a build is. ``elapsed`` is computed when read, so a live line shows it ticking."""
+
+    started: float  # time.monotonic() at the build's start
+    stage: Stage = Stage.STARTING
+    #: The unit cargo started compiling last ("tokio v1.40.0"), or the bar's current units.
+    crate: str | None = None
+    #: From cargo's progress bar: units done and in all (None before the bar shows).
+    done: int | None = None
+    total: int | None = None
+    #: Compiling lines seen so far (a count when the bar is off).
+    compiled: int = 0
+    #: A failed build: cargo's warnings and errors, as printed (with colour when cargo had it).
+    diagnostics: tuple[str, ...] = ()
+    #: A finished build: how long it took (``elapsed`` keeps ticking).
+    seconds: float | None = None
+    #: What cargo waits for before compiling ("waiting for file lock on build directory").
+    note: str | None = None
+
+    @property
+    def elapsed(self) -> float:
+        return self.seconds if self.seconds is not None else time.monotonic() - self.started
+
+    def describe(self) -> str:
+        """One line: ``compiling tokio v1.40.0 [37/120]``."""
+        if self.stage is not Stage.COMPILING:
+            return f"{self.stage} ({self.note})" if self.note else str(self.stage)
+        text = "compiling"
+        if self.crate:
+            text += f" {self.crate}"
+        if self.done is not None and self.total:
+            text += f" [{self.done}/{self.total}]"
+        elif self.compiled:
+            text += f" [crate {self.compiled}]"
+        return text
+
+
+def plain(line: str) -> str:
+    """``line`` without cargo's colour codes."""
+    return _ANSI.sub("", line) if "\x1b" in line else line
+
+
+def progress_env(environ: Mapping[str, str]) -> dict[str, str]:
+    """``environ`` with cargo's progress bar on even on a pipe (its counts are the progress),
+    unless the user chose otherwise."""
+    env = dict(environ)
+    if "CARGO_TERM_PROGRESS_WHEN" not in env:
+        env["CARGO_TERM_PROGRESS_WHEN"] = "always"
+        env.setdefault("CARGO_TERM_PROGRESS_WIDTH", "100")  # required with "always" on a pipe
+    return env
+
+
+@dataclass
+class ProgressReporter:
+    """A `Reporter` for one build: follows cargo's output and passes everything on to
+    ``inner`` — except the progress bar's lines, which only say what ``on_progress`` is told."""
+
+    inner: Reporter
+    on_progress: Callable[[BuildProgress], None] | None = None
+    progress: BuildProgress = field(default_factory=lambda: BuildProgress(time.monotonic()))
+    #: cargo's lines that are neither status nor progress: warnings, errors and their notes.
+    diagnostics: list[str] = field(default_factory=list)
+
+    def info(self, message: str) -> None:
+        self.inner.info(message)
+
+    def warning(self, message: str) -> None:
+        self.inner.warning(message)
+
+    def command(self, argv: Sequence[str]) -> None:
+        self.inner.command(argv)
+
+    def output(self, line: str) -> None:
+        text = plain(line).strip()
+        bar = _BAR.match(text)
+        if bar is not None:
+            current = bar[3] or self.progress.crate
+            self._update(done=int(bar[1]), total=int(bar[2]), crate=current)
+            return  # redrawn many times a second: the status line shows it instead
+        self.inner.output(line)
+        status = _STATUS.match(text) if _is_status(line) else None
+        if status is None:
+            if text or self.diagnostics:
+                self.diagnostics.append(line)
+            return
+        verb, rest = status[1], status[2]
+        if verb in ("Compiling", "Checking"):
+            self._update(
+                stage=Stage.COMPILING,
+                crate=_crate(rest),
+                compiled=self.progress.compiled + 1,
+                note=None,
+            )
+        elif verb == "Finished":
+            self._update(stage=Stage.FINISHING, crate=None, note=None)
+        elif verb == "Blocking":
+            self._update(note=rest)
+
+    def finish(self, ok: bool) -> BuildProgress:
+        """The build ended: the final state (DONE, or FAILED with the diagnostics)."""
+        final = replace(
+            self.progress,
+            stage=Stage.DONE if ok else Stage.FAILED,
+            seconds=time.monotonic() - self.progress.started,
+            diagnostics=() if ok else tuple(_trim(self.diagnostics)),
+        )
+        self.progress = final
+        return final
+
+    def _update(self, **changes: object) -> None:
+        updated = replace(self.progress, **changes)  # type: ignore[arg-type]
+        if updated != self.progress:
+            self.progress = updated
+            if self.on_progress is not None:
+                self.on_progress(updated)
+
+
+@dataclass
+class BuildSession:
+    """Builds one after the other (watch's first build and rebuilds), each followed by
+    ``on_progress`` on the event loop's thread."""
+
+    #: Plans and runs one build, reporting to the given reporter (called in a thread).
+    run: Callable[[BuildOptions, Reporter], BuildResult]
+    reporter: Reporter
+    on_progress: Callable[[BuildProgress], None] | None = None
+
+    async def build(self, options: BuildOptions, *, first: bool) -> BuildResult:
+        """Run one build in a thread. A failure ends with the FAILED progress: a rebuild's
+        carries cargo's diagnostics; the first build's go into the error instead (it ends
+        ``watch``, and the error is what is shown)."""
+        loop = asyncio.get_running_loop()
+
+        def threadsafe(progress: BuildProgress) -> None:
+            if self.on_progress is not None:
+                loop.call_soon_threadsafe(self.on_progress, progress)
+
+        follower = ProgressReporter(self.reporter, threadsafe)
+        threadsafe(follower.progress)
+        try:
+            result = await asyncio.to_thread(self.run, options, follower)
+        except RustLambdaError as exc:
+            final = follower.finish(ok=False)
+            if first:
+                if final.diagnostics:  # all of them, as cargo printed them
+                    exc.details = "\n".join(final.diagnostics)
+                final = replace(final, diagnostics=())
+            self._tell(final)
+            raise
+        self._tell(follower.finish(ok=True))
+        return result
+
+    def _tell(self, progress: BuildProgress) -> None:
+        if self.on_progress is not None:
+            self.on_progress(progress)
+
+
+def _is_status(line: str) -> bool:
+    """cargo's status lines start with the verb right-aligned in 12 columns; a diagnostic
+    line that happens to start with one of those words does not."""
+    stripped = plain(line)
+    indent = len(stripped) - len(stripped.lstrip(" "))
+    return 0 < indent < _STATUS_INDENT
+
+
+def _crate(rest: str) -> str:
+    """``tokio v1.40.0`` of ``tokio v1.40.0`` / ``hello v0.1.0 (/ws/functions/hello)``."""
+    return rest.split(" (", 1)[0].strip()
+
+
+def _trim(lines: list[str]) -> list[str]:
+    """Without the blank lines at the end."""
+    end = len(lines)
+    while end and not plain(lines[end - 1]).strip():
+        end -= 1
+    return lines[:end]
