@@ -657,7 +657,7 @@ def test_docker_bundling_builds_the_default_image_with_this_rustlambdas_wheel(
         "rustlambda build --bin hello --manifest-path /asset-input/Cargo.toml "
         "--target aarch64-unknown-linux-gnu --runtime provided.al2023"
     )
-    assert steps[1].endswith("--release --compiler cargo --locked -- --config k=v")
+    assert steps[1].endswith("--release --compiler cargo --locked --config k=v")
     [function] = [
         r
         for r in docker_run.template("Default")["Resources"].values()

@@ -118,20 +118,28 @@ def test_rustlambda_flags_before_dashdash_cargo_flags_after_in_order() -> None:
             "lambda",
             "--timings",
             "-j2",
+            "--lockfile-path",
+            "other.lock",
             "--",
             "--bin-never-parsed",
         ],
         WHAT,
     )
-    assert split.rustlambda == ("--all-features", "--locked", "--profile", "lambda", "-j2")
-    assert split.cargo == (
+    # cargo's --config, -Z and --timings are rows of rustlambda's settings table (it hands them
+    # to cargo); what rustlambda does not know goes to cargo after --, in order
+    assert split.rustlambda == (
+        "--all-features",
         "--config",
         "profile.release.debug=1",
+        "--locked",
         "-Zbuild-std",
+        "--profile",
+        "lambda",
         "--timings",
-        "--bin-never-parsed",
+        "-j2",
     )
-    assert split.argv()[-6:-5] == ["--"]
+    assert split.cargo == ("--lockfile-path", "other.lock", "--bin-never-parsed")
+    assert split.argv()[-4:] == ["--", "--lockfile-path", "other.lock", "--bin-never-parsed"]
 
 
 @pytest.mark.parametrize(
@@ -152,14 +160,22 @@ def test_flags_the_construct_sets_are_refused_with_the_prop(flag: str, prop: str
 
 def test_build_options_pass_cargo_flags_through_and_merge_the_props(tmp_path: Path) -> None:
     bundling = BundlingOptions(
-        extra_build_args=["--features", "a", "--config", "k=v", "--no-verify"],
+        extra_build_args=[
+            "--features",
+            "a",
+            "--config",
+            "k=v",
+            "--no-verify",
+            "--lockfile-path",
+            "x",
+        ],
         features=["b"],
         package_manager_type=PackageManagerType.CARGO,
         environment={"HELLO": "world"},
     )
     target = Target.for_arch(Arch.ARM64)
     options = build_options(bundling, tmp_path, target, Runtime.AL2, WHAT, environ={"PATH": "/x"})
-    assert options.cargo_args == ("--config", "k=v")
+    assert (options.config, options.cargo_args) == (("k=v",), ("--lockfile-path", "x"))
     assert options.features == ("a", "b")
     assert options.compiler is not None and options.compiler.kind is Compiler.CARGO
     assert (options.release, options.profile, options.verify) == (True, None, False)
@@ -231,7 +247,7 @@ def test_docker_script_builds_one_binary_with_the_props_between_the_hooks() -> N
         "rustlambda build --bin hello --manifest-path /asset-input/rust/Cargo.toml "
         "--target aarch64-unknown-linux-gnu --runtime provided.al2 "
         "--lambda-dir /tmp/rustlambda-lambda --target-dir /tmp/rustlambda-target --release "
-        "--compiler cross --features a,b -v --locked -- --config k=v"
+        "--compiler cross --features a,b -v --locked --config k=v"
     )
     assert steps[2:5] == [
         "mkdir -p /asset-output/extensions",

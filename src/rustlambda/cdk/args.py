@@ -1,5 +1,6 @@
 """``bundling.extra_build_args`` split as the TypeScript package splits them: rustlambda's own
-flags (the ``rustlambda build`` flags of `rustlambda.flags`, from the settings table) go to
+flags (the ``rustlambda build`` flags of `rustlambda.flags`, from the settings table, which
+include cargo's ``--config``, ``-Z``, ``--timings``... that rustlambda hands to cargo) go to
 rustlambda, every other argument is cargo's and goes after ``--``, in order; flags the construct
 decides (``--bin``, ``--target``...) are refused with the prop to use. And the `BuildOptions` of
 a construct's local build.
@@ -27,6 +28,9 @@ CONSTRUCT_FLAGS: Mapping[str, str] = {
     "-p": "entry= or binary_name=",
     "--workspace": "entry= and binary_name= (the construct builds what the app uses)",
     "--example": "binary_name=",
+    "--bins": "one construct per binary (binary_name=)",
+    "--examples": "one construct per binary (binary_name=)",
+    "--exclude": "binary_name= (the construct builds what the app uses)",
     "--target": "architecture= (or bundling target=)",
     "--arm64": "architecture=",
     "--x86-64": "architecture=",
