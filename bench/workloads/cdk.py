@@ -20,6 +20,8 @@ APPS = {
     "rustlambda": BENCH / "cdk_apps" / "rustlambda_app.py",
     "cargo-lambda": BENCH / "cdk_apps" / "cargo_lambda_app.py",
 }
+#: The floor: as many plain lambda.Functions from a ready asset directory (no Rust, no build)
+PLAIN_APP = BENCH / "cdk_apps" / "plain_app.py"
 
 
 def _children_cpu() -> float:
@@ -63,6 +65,17 @@ class Synth:
                 [str(t.project_python), str(APPS[tool])], self.ctx.scratch, t.rl_env(**env), 3600
             )
         return Cmd([str(t.bench_python), str(APPS[tool])], self.ctx.scratch, t.cl_env(**env), 3600)
+
+    def plain(self, functions: int, asset: Path, outdir: Path) -> Cmd:
+        """What CDK alone costs for ``functions`` functions (rustlambda's .venv and node)."""
+        t = self.ctx.tools
+        env = t.rl_env(
+            CDK_OUTDIR=str(outdir),
+            JSII_NODE=self.node["rustlambda"],
+            BENCH_ASSET=str(asset),
+            BENCH_FUNCTIONS=str(functions),
+        )
+        return Cmd([str(t.project_python), str(PLAIN_APP)], self.ctx.scratch, env, 3600)
 
     def cold(self, tool: str, functions: int) -> float:
         previous = self.kept.pop((tool, functions), None)
@@ -144,10 +157,19 @@ def run_workload(ctx: Context) -> Section:
         )
         for tool in TOOLS
     }
-    for cmd in empty_cmds.values():  # the first run of a process may pay for cold caches
+    asset = ctx.workdir("w6/plain-asset")
+    (asset / "bootstrap").write_text("#!/bin/sh\n")  # never run: CDK only stages it
+    plain_cmd = synth.plain(many, asset, ctx.workdir("w6/plain") / "out")
+    for cmd in (*empty_cmds.values(), plain_cmd):  # a first run may pay for cold caches
         run(cmd)
     empty = alternate(
-        [(tool, partial(synth.measure, f"empty|{tool}", cmd)) for tool, cmd in empty_cmds.items()],
+        [
+            *(
+                (tool, partial(synth.measure, f"empty|{tool}", cmd))
+                for tool, cmd in empty_cmds.items()
+            ),
+            ("plain", partial(synth.measure, "plain", plain_cmd)),
+        ],
         warm_runs,
         "W6 empty",
     )
@@ -172,6 +194,18 @@ def run_workload(ctx: Context) -> Section:
                     value <= goal if goal else None,
                 )
             )
+    for n in sizes:  # CPU time: what a cold synth costs whatever else the machine runs
+        ours, theirs = synth.cpu[f"cold|rustlambda|{n}"], synth.cpu[f"cold|cargo-lambda|{n}"]
+        section.comparisons.append(
+            Comparison(
+                f"cold synth, {n} function{'s' if n > 1 else ''} (CPU time of the process tree)",
+                ours.fmt(),
+                theirs.fmt(),
+                ratio(ours.median, theirs.median),
+                "—",
+                None,
+            )
+        )
     section.comparisons += own_costs(many, warm, empty, synth.cpu)
     table.add(
         "empty app",
@@ -180,6 +214,7 @@ def run_workload(ctx: Context) -> Section:
         empty["cargo-lambda"].fmt(),
         f"{ratio(empty['rustlambda'].median, empty['cargo-lambda'].median):.2f}x",
     )
+    table.add("plain `lambda.Function`s (CDK's floor)", many, empty["plain"].fmt(), "—", "—")
     section.tables.append(table)
     profile_runs = 2 if ctx.quick else 5
     steps = profile_warm(ctx, synth, many, profile_runs)
@@ -211,7 +246,9 @@ def own_costs(
     many: int, warm: dict[str, Stat], empty: dict[str, Stat], cpu: dict[str, Stat]
 ) -> list[Comparison]:
     """Each construct's own cost on a warm synth of ``many`` functions: the synth minus the
-    empty app (medians), in wall time (the goal) and in CPU time."""
+    empty app (medians), in wall time (the goal) and in CPU time; then the same beyond CDK's
+    floor (``many`` plain ``lambda.Function``s from a ready directory, minus the empty app),
+    which both constructs pay and neither can avoid."""
     rows = []
     for unit, samples in (("wall", None), ("CPU", cpu)):
         costs = {}
@@ -222,6 +259,11 @@ def own_costs(
                 costs[tool] = (
                     samples[f"warm|{tool}|{many}"].median - samples[f"empty|{tool}"].median
                 )
+        floor = (
+            empty["plain"].median - empty["rustlambda"].median
+            if samples is None
+            else samples["plain"].median - samples["empty|rustlambda"].median
+        )
         value = ratio(costs["rustlambda"], costs["cargo-lambda"])
         goal = unit == "wall"
         rows.append(
@@ -233,6 +275,18 @@ def own_costs(
                 value,
                 "≤ 0.2x (1/5)" if goal else "—",
                 value <= 0.2 if goal else None,
+            )
+        )
+        beyond = {tool: cost - floor for tool, cost in costs.items()}
+        rows.append(
+            Comparison(
+                f"warm synth, {many} functions: own cost beyond CDK's floor ({many} plain "
+                f"`lambda.Function`s: {fmt_value(floor)} {unit} over the empty app)",
+                fmt_value(beyond["rustlambda"]),
+                fmt_value(beyond["cargo-lambda"]),
+                ratio(beyond["rustlambda"], beyond["cargo-lambda"]),
+                "—",
+                None,
             )
         )
     return rows
@@ -340,13 +394,23 @@ def explain(
     ours = warm[f"rustlambda|{many}"].median - empty["rustlambda"].median
     theirs = warm[f"cargo-lambda|{many}"].median - empty["cargo-lambda"].median
     node = steps["waiting for node (jsii kernel round trips)"].median
+    floor = empty["plain"].median - empty["rustlambda"].median
+    verdict = (
+        f"more than the goal by itself, so no construct that makes {many} functions can meet it"
+        if floor > theirs / 5
+        else "within the goal"
+    )
     step = {key: steps[label].median for key, label in _STEPS.items()}
     notes.append(
         f"Own cost (warm, {many} functions, over the empty app, whose Python, `import aws_cdk`, "
         f"node and synth both pay): rustlambda.cdk {fmt_value(ours)}, cargo-lambda-cdk "
         f"{fmt_value(theirs)}; the goal is ≤ 1/5, {fmt_value(theirs / 5)}. Both include what "
         f"{many} `lambda.Function`s with their roles cost CDK (jsii round trips, a larger "
-        "template, staging the assets). Under cProfile (inflated; the table above): importing "
+        f"template, staging the assets): {fmt_value(floor)} for {many} plain "
+        "`lambda.Function`s from a ready directory over the empty app (no Rust, no build), "
+        f"{verdict}; "
+        f"beyond that floor rustlambda.cdk costs {fmt_value(ours - floor)} and cargo-lambda-cdk "
+        f"{fmt_value(theirs - floor)}. Under cProfile (inflated; the table above): importing "
         f"the constructs {fmt_value(step[('cdk/functions.py', '<module>')])} (mostly "
         f"`aws_cdk.aws_lambda`, which an app with functions imports anyway), the constructs "
         f"{fmt_value(step[('cdk/functions.py', '__init__')])}, importing the builder "
