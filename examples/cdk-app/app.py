@@ -1,6 +1,6 @@
 """A CDK app (Python) deploying the hello-world workspace's functions with rustlambda.
 
-    cd examples/cdk-app && python app.py          # synthesizes into cdk.out (no AWS account needed)
+    cd examples/cdk-app && python app.py          # synthesizes into ./cdk.out (no AWS account needed)
     cdk deploy --app "python app.py"              # with the AWS CDK CLI and credentials
 
 Both functions come from ONE workspace: one cargo build per architecture for the whole app.
@@ -8,6 +8,7 @@ Both functions come from ONE workspace: one cargo build per architecture for the
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,8 @@ from constructs import Construct
 
 from rustlambda.cdk import BundlingOptions, RustFunction
 
-WORKSPACE = Path(__file__).resolve().parent.parent / "hello-world"
+HERE = Path(__file__).resolve().parent
+WORKSPACE = HERE.parent / "hello-world"
 
 
 class HelloStack(cdk.Stack):
@@ -45,6 +47,8 @@ class HelloStack(cdk.Stack):
             cdk.CfnOutput(self, f"{function.node.id}Name", value=function.function_name)
 
 
-app = cdk.App()
+# `cdk synth` tells the app where to write (CDK_OUTDIR); `python app.py` writes ./cdk.out next to
+# this file (cdk.App() alone would write to a temporary directory)
+app = cdk.App(outdir=os.environ.get("CDK_OUTDIR") or str(HERE / "cdk.out"))
 HelloStack(app, "RustLambdaHello")
 app.synth()
