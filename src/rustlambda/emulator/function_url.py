@@ -13,7 +13,6 @@ import base64
 import binascii
 import json
 import time
-import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import parse_qsl, unquote
@@ -21,7 +20,7 @@ from urllib.parse import parse_qsl, unquote
 from .httpserver import Request, Response, StreamResponse
 from .invocation import ResponseStream
 from .model import Outcome
-from .protocol import PRELUDE_END, STREAM_CONTENT_TYPE
+from .protocol import PRELUDE_END, STREAM_CONTENT_TYPE, new_request_id
 
 #: A prelude longer than this is not a prelude (the stream is relayed as it is).
 _MAX_PRELUDE = 1 << 20
@@ -98,7 +97,7 @@ def request_event(request: Request, path: str, body: bytes) -> bytes:
                 "sourceIp": request.remote,
                 "userAgent": headers.get("user-agent", ""),
             },
-            "requestId": str(uuid.uuid4()),
+            "requestId": new_request_id(),
             "routeKey": "$default",
             "stage": "$default",
             "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),

@@ -7,6 +7,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 #: Never buffer more than this from one request, whatever it claims.
 HARD_LIMIT = 64 * 1024 * 1024
@@ -14,11 +15,20 @@ HARD_LIMIT = 64 * 1024 * 1024
 Headers = Mapping[str, str] | Iterable[tuple[str, str]]
 
 
+class Peer(Protocol):
+    """Where a request came from (the server's connection), asked only when needed."""
+
+    @property
+    def remote(self) -> str: ...
+
+
 class Request:
     """One request; its body may still be arriving while a handler runs."""
 
     __slots__ = (
         "_chunks",
+        "_peer",
+        "_remote",
         "_waiter",
         "aborted",
         "cancel_on_disconnect",
@@ -28,7 +38,6 @@ class Request:
         "method",
         "path",
         "query",
-        "remote",
         "size",
         "trailers",
     )
@@ -42,6 +51,7 @@ class Request:
         query: str = "",
         header_list: list[tuple[str, str]] | None = None,
         remote: str = "",
+        peer: Peer | None = None,
     ) -> None:
         self.method = method
         #: The path as sent (percent-encoding kept) and the query string without ``?``.
@@ -53,8 +63,8 @@ class Request:
         self.header_list = header_list if header_list is not None else list(headers.items())
         #: Trailer fields of a chunked body, names in lower case (after the body is complete).
         self.trailers: dict[str, str] = {}
-        #: The client's address (IP), when known.
-        self.remote = remote
+        self._remote = remote
+        self._peer = peer
         self.size = 0
         self.complete = False
         self.aborted = False
@@ -62,6 +72,11 @@ class Request:
         self.cancel_on_disconnect = False
         self._chunks: list[bytes] = []
         self._waiter: asyncio.Future[None] | None = None
+
+    @property
+    def remote(self) -> str:
+        """The client's address (IP), when known."""
+        return self._peer.remote if self._peer is not None else self._remote
 
     def header(self, name: str, default: str | None = None) -> str | None:
         return self.headers.get(name.lower(), default)

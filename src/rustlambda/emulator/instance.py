@@ -240,7 +240,7 @@ class Instance:
     async def finish(self, inv: Invocation, timeout: float) -> protocol.Report:
         """Wait for the end of the Invoke phase (runtime and extensions back in ``next``)."""
         status, _, error_type = inv.result.result()
-        if status in ("success", "error") and self.capacity == 1:
+        if status in ("success", "error") and self.capacity == 1 and not self.ready:
             remaining = max(0.0, inv.deadline_ms / 1000 - time.time()) + 1.0
             await self.wait_ready(min(remaining, timeout))
         end = time.monotonic() if status != "timeout" else inv.finished

@@ -9,11 +9,11 @@ from __future__ import annotations
 import base64
 import json
 import math
+import os
 import secrets
 import struct
 import threading
 import time
-import uuid
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -111,13 +111,24 @@ def _refuse_constant(name: str) -> object:
 
 
 def new_request_id() -> str:
-    return str(uuid.uuid4())
+    """A random (version 4) UUID, as Lambda's request ids are. Formatted from 16 random bytes
+    directly: uuid.uuid4() also builds a UUID object (twice the time)."""
+    raw = int.from_bytes(os.urandom(16)) & _UUID4_CLEAR | _UUID4_SET
+    text = f"{raw:032x}"
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+
+
+#: Version 4 and the RFC 4122 variant, as uuid.UUID(version=4) sets them.
+_UUID4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
+_UUID4_SET = (0x4000 << 64) | (0x8000 << 48)
 
 
 def new_trace_id(now: float | None = None) -> str:
-    """An X-Ray trace header as Lambda passes it: Root, Parent and Sampled."""
+    """An X-Ray trace header as Lambda passes it: Root, Parent and Sampled (one read of the
+    random source for both ids)."""
     epoch = int(now if now is not None else time.time())
-    return f"Root=1-{epoch:08x}-{secrets.token_hex(12)};Parent={secrets.token_hex(8)};Sampled=0"
+    ids = os.urandom(20).hex()
+    return f"Root=1-{epoch:08x}-{ids[:24]};Parent={ids[24:]};Sampled=0"
 
 
 def function_arn(name: str, region: str, account: str) -> str:
