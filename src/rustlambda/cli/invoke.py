@@ -5,11 +5,14 @@ fail with their own error."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -17,7 +20,53 @@ from ..errors import ConfigError, FunctionError
 from ..flags import refusal_options, refuse
 from ..settings.model import Command
 
+if TYPE_CHECKING:
+    from ..emulator.client import InvokeResponse
+
 _DEFAULT_ADDRESS = "127.0.0.1"
+
+
+@dataclass(frozen=True)
+class InvokeFlags:
+    """`invoke`'s flags, typed (click's parameter names are the fields)."""
+
+    function_name: str
+    invoke_address: str | None
+    short_a: str | None
+    invoke_port: int
+    data_ascii: str | None
+    data_file: Path | None
+    data_example: str | None
+    list_examples: bool
+    client_context_ascii: str | None
+    client_context_file: Path | None
+    identity_id: str | None
+    identity_pool_id: str | None
+    output_format: str
+    endpoint_url: str | None
+    remote: bool
+    profile: str | None
+    region: str | None
+    alias: str | None
+    retry_attempts: int | None
+    skip_cache: bool
+    verbose: int
+    color: str | None
+    global_config: str | None
+    context: str | None
+    admerge: bool
+
+
+def _typed(command: Callable[[InvokeFlags], None]) -> Callable[..., None]:
+    """``command`` gets click's parameters as one `InvokeFlags`, cargo-lambda's refused flags
+    raised first."""
+
+    @functools.wraps(command)
+    def with_flags(**params: Any) -> None:
+        refuse(Command.INVOKE, params)
+        command(InvokeFlags(**params))
+
+    return with_flags
 
 
 @click.command("invoke")
@@ -77,80 +126,90 @@ _DEFAULT_ADDRESS = "127.0.0.1"
 @click.option("-x", "--context", hidden=True)
 @click.option("--admerge", is_flag=True, hidden=True)
 @refusal_options(Command.INVOKE)
-def invoke_command(**params: Any) -> None:
+@_typed
+def invoke_command(flags: InvokeFlags) -> None:
     """Invoke a function served by `rustlambda watch` (payload defaults to {}), or with
     --remote the one deployed on AWS Lambda.
 
     --global, --context, --admerge, -v and --color are accepted and change nothing, as in
     cargo-lambda (invoke reads no configuration)."""
-    from ..emulator import client, examples
+    from ..emulator import examples
 
-    refuse(Command.INVOKE, params)
-    if params["list_examples"]:
+    if flags.list_examples:
         # cargo-lambda's names, one a line: an alias (the same fixture upstream ships twice)
         # is listed as a name of its own
         for name in sorted({*examples.names(), *examples.aliases()}):
             click.echo(name)
         return
-    if not params["remote"]:
-        remote_only = [
-            flag
-            for flag, key in (("--profile", "profile"), ("--region", "region"))
-            if params[key] is not None
-        ]
-        if params["retry_attempts"] is not None:
-            remote_only.append("--retry-attempts")
-        if remote_only:
-            raise ConfigError(
-                f"{', '.join(remote_only)} only apply to --remote",
-                "add --remote to invoke the deployed function, or drop them",
-            )
-    address, data_ascii = _short_a(
-        params["short_a"], params["invoke_address"], params["data_ascii"]
-    )
-    payload = _payload(data_ascii, params["data_file"], params["data_example"])
-    context = _client_context(params["client_context_ascii"], params["client_context_file"])
-    identity = _identity(params["identity_id"], params["identity_pool_id"])
-    function_name: str = params["function_name"]
-    if params["remote"]:
-        if identity is not None:
-            raise ConfigError(
-                "--identity-id/--identity-pool-id only reach a local function: Lambda's "
-                "Invoke API takes no Cognito identity",
-                "drop them with --remote (a function invoked through Cognito gets it from there)",
-            )
-        from ..deployer.invoke import RemoteTarget, invoke_remote
-
-        target = RemoteTarget(
-            function_name,
-            params["alias"],
-            params["profile"],
-            params["region"],
-            params["endpoint_url"],
-            params["retry_attempts"],
-        )
-        # the environment as deploy reads it (AWS_REGION too, which botocore alone ignores)
-        response = invoke_remote(target, payload, client_context=context, environ=os.environ)
-        if response.log:  # the invocation's last 4 KB of log (LogType=Tail)
-            click.echo(response.log.rstrip("\n"), err=True)
+    if not flags.remote:
+        _refuse_remote_only(flags)
+    address, data_ascii = _short_a(flags.short_a, flags.invoke_address, flags.data_ascii)
+    payload = _payload(data_ascii, flags.data_file, flags.data_example)
+    context = _client_context(flags.client_context_ascii, flags.client_context_file)
+    identity = _identity(flags.identity_id, flags.identity_pool_id)
+    if flags.remote:
+        response = _remote(flags, payload, context, identity)
     else:
-        endpoint = params["endpoint_url"] or client.endpoint_for(
-            address or _DEFAULT_ADDRESS, params["invoke_port"]
+        from ..emulator import client
+
+        endpoint = flags.endpoint_url or client.endpoint_for(
+            address or _DEFAULT_ADDRESS, flags.invoke_port
         )
-        qualified = function_name + (f":{params['alias']}" if params["alias"] else "")
+        qualified = flags.function_name + (f":{flags.alias}" if flags.alias else "")
         response = client.invoke(
             endpoint, qualified, payload, client_context=context, cognito_identity=identity
         )
-    _print_body(response.body, str(params["output_format"]).lower())
+    _print_body(response.body, flags.output_format.lower())
     if response.function_error:
         where = (
             "above (the log's last 4 KB) and in CloudWatch Logs"
-            if params["remote"]
+            if flags.remote
             else "in the rustlambda watch output"
         )
         raise FunctionError(
-            f"{function_name} failed: {response.error_summary}",
+            f"{flags.function_name} failed: {response.error_summary}",
             f"see the function's log lines {where}",
+        )
+
+
+def _remote(
+    flags: InvokeFlags, payload: bytes, context: str | None, identity: str | None
+) -> InvokeResponse:
+    """The deployed function through boto3, its log tail on stderr."""
+    if identity is not None:
+        raise ConfigError(
+            "--identity-id/--identity-pool-id only reach a local function: Lambda's "
+            "Invoke API takes no Cognito identity",
+            "drop them with --remote (a function invoked through Cognito gets it from there)",
+        )
+    from ..deployer.invoke import RemoteTarget, invoke_remote
+
+    target = RemoteTarget(
+        flags.function_name,
+        flags.alias,
+        flags.profile,
+        flags.region,
+        flags.endpoint_url,
+        flags.retry_attempts,
+    )
+    # the environment as deploy reads it (AWS_REGION too, which botocore alone ignores)
+    response = invoke_remote(target, payload, client_context=context, environ=os.environ)
+    if response.log:  # the invocation's last 4 KB of log (LogType=Tail)
+        click.echo(response.log.rstrip("\n"), err=True)
+    return response
+
+
+def _refuse_remote_only(flags: InvokeFlags) -> None:
+    given = {
+        "--profile": flags.profile is not None,
+        "--region": flags.region is not None,
+        "--retry-attempts": flags.retry_attempts is not None,
+    }
+    remote_only = [flag for flag, on in given.items() if on]
+    if remote_only:
+        raise ConfigError(
+            f"{', '.join(remote_only)} only apply to --remote",
+            "add --remote to invoke the deployed function, or drop them",
         )
 
 
