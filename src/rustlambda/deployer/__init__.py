@@ -267,16 +267,8 @@ def _summary(result: DeployResult) -> DeployError:
 
 
 def _unfinished(job: _Job, status: str) -> Deployment:
-    pkg, s = job.package, job.target.settings
-    return Deployment(
-        name=s.name,
-        kind=pkg.kind,
-        arch=pkg.arch,
-        zip_path=pkg.shown_path,
-        size=pkg.size,
-        sha256=pkg.sha256,
-        status=status,
-    )
+    """A function that never started or failed: what it would have deployed, no actions."""
+    return _preview(job.package, job.target.settings, status, [], ())
 
 
 @contextlib.contextmanager
