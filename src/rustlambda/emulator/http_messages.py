@@ -22,14 +22,36 @@ class Peer(Protocol):
     def remote(self) -> str: ...
 
 
+class Changes:
+    """One waiter woken when something it watches changes (a body's arrival, a stream's chunks):
+    ``wait`` until the next ``notify`` after it began."""
+
+    __slots__ = ("_waiter",)
+
+    def __init__(self) -> None:
+        self._waiter: asyncio.Future[None] | None = None
+
+    def notify(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def wait(self) -> None:
+        self._waiter = asyncio.get_running_loop().create_future()
+        try:
+            await self._waiter
+        finally:
+            self._waiter = None
+
+
 class Request:
     """One request; its body may still be arriving while a handler runs."""
 
     __slots__ = (
+        "_changes",
         "_chunks",
         "_peer",
         "_remote",
-        "_waiter",
         "aborted",
         "cancel_on_disconnect",
         "complete",
@@ -71,7 +93,7 @@ class Request:
         #: Cancel the handler if the client goes away (a handler may change it).
         self.cancel_on_disconnect = False
         self._chunks: list[bytes] = []
-        self._waiter: asyncio.Future[None] | None = None
+        self._changes = Changes()
 
     @property
     def remote(self) -> str:
@@ -81,36 +103,24 @@ class Request:
     def header(self, name: str, default: str | None = None) -> str | None:
         return self.headers.get(name.lower(), default)
 
-    def _wake(self) -> None:
-        waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
-
     def _feed(self, data: bytes) -> None:
         self.size += len(data)
         if self.size <= HARD_LIMIT:  # past it only the size is kept, for the 413
             self._chunks.append(data)
-        self._wake()
+        self._changes.notify()
 
     def _finish(self) -> None:
         self.complete = True
-        self._wake()
+        self._changes.notify()
 
     def _abort(self) -> None:
         self.aborted = True
-        self._wake()
-
-    async def _changed(self) -> None:
-        self._waiter = asyncio.get_running_loop().create_future()
-        try:
-            await self._waiter
-        finally:
-            self._waiter = None
+        self._changes.notify()
 
     async def read(self) -> bytes:
         """The whole body (once the request is complete)."""
         while not (self.complete or self.aborted):
-            await self._changed()
+            await self._changes.wait()
         if self.aborted:
             raise ConnectionError("the client went away before sending the whole request")
         chunks = self._chunks
@@ -123,7 +133,7 @@ class Request:
     async def read_parts(self) -> list[bytes]:
         """The whole body as the pieces it came in (no copy to join them)."""
         while not (self.complete or self.aborted):
-            await self._changed()
+            await self._changes.wait()
         if self.aborted:
             raise ConnectionError("the client went away before sending the whole request")
         return self._chunks
@@ -139,7 +149,7 @@ class Request:
                 return
             if self.aborted:
                 raise ConnectionError("the client went away in the middle of the body")
-            await self._changed()
+            await self._changes.wait()
 
 
 #: A body: bytes, or the pieces of one, written one after the other without being joined.

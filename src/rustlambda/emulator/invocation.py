@@ -12,7 +12,7 @@ import time
 from collections.abc import AsyncIterator
 
 from . import protocol
-from .http_messages import Body
+from .http_messages import Body, Changes
 
 
 class ResponseStream:
@@ -28,37 +28,25 @@ class ResponseStream:
         self.begun = False
         self.ended = False
         self._chunks: collections.deque[bytes] = collections.deque()
-        self._waiter: asyncio.Future[None] | None = None
-
-    def _wake(self) -> None:
-        waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
+        self._changes = Changes()
 
     def begin(self, content_type: str | None, *, streaming: bool) -> None:
         self.content_type, self.streaming, self.begun = content_type, streaming, True
-        self._wake()
+        self._changes.notify()
 
     def push(self, chunk: bytes) -> None:
         if chunk:
             self._chunks.append(chunk)
-            self._wake()
+            self._changes.notify()
 
     def end(self) -> None:
         self.ended = True
-        self._wake()
-
-    async def _changed(self) -> None:
-        self._waiter = asyncio.get_running_loop().create_future()
-        try:
-            await self._waiter
-        finally:
-            self._waiter = None
+        self._changes.notify()
 
     async def wait_begun(self) -> bool:
         """True once the runtime started answering; False if it ended without (a failure)."""
         while not (self.begun or self.ended):
-            await self._changed()
+            await self._changes.wait()
         return self.begun
 
     async def chunks(self) -> AsyncIterator[bytes]:
@@ -68,7 +56,7 @@ class ResponseStream:
                 yield self._chunks.popleft()
             if self.ended:
                 return
-            await self._changed()
+            await self._changes.wait()
 
 
 class InitFailure(Exception):
