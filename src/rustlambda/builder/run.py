@@ -14,7 +14,7 @@ from ..errors import ArtifactError, CompileError
 from ..layout import ArtifactKind
 from ..options import BuildOptions
 from ..package import extension_zip_entries, function_zip_entries, write_zip
-from ..reporting import LoggingReporter, Reporter
+from ..reporting import LoggingReporter, Reporter, Stage, report_stage
 from ..targets import Runtime
 from ..toolchain import ensure_target_std
 from ..util.cmd import CommandRunner, SubprocessRunner
@@ -40,6 +40,7 @@ def run_plan(
             runner=runner,
             reporter=reporter,
         )
+    report_stage(reporter, Stage.COMPILING, _targets(plan))
     reporter.command(plan.argv)
     lines: list[str] = []
 
@@ -64,6 +65,9 @@ def run_plan(
             "check for a custom build.target-dir or a compiler subcommand that puts binaries "
             "elsewhere",
         )
+    zips = sum(1 for o in plan.outputs if o.zip_dest is not None)
+    packed = _count(zips, "zip") if zips else _count(len(plan.outputs), "bootstrap")
+    report_stage(reporter, Stage.PACKAGING, packed)
     artifacts = [_install(o, plan) for o in plan.outputs]
     warnings = list(plan.notes)
     for index, output in enumerate(plan.outputs):
@@ -71,6 +75,8 @@ def run_plan(
             artifacts[index] = _pack(artifacts[index], output, plan)
     verification = None
     if plan.verify:
+        checked = f"{_count(len(artifacts), 'artifact')} for {plan.settings.runtime.value}"
+        report_stage(reporter, Stage.VERIFYING, checked)
         verification = _verify(artifacts, plan.settings.runtime)
         for report in verification.artifacts:
             for finding in report.warnings:
@@ -88,6 +94,19 @@ def _verify(artifacts: Sequence[Artifact], runtime: Runtime) -> VerifyReport:
         paths = [a.zip.path if a.zip else a.path for a in artifacts if a.arch is arch]
         reports += verify_artifacts(paths, runtime=runtime, arch=arch).artifacts
     return VerifyReport(tuple(reports), runtime)
+
+
+def _targets(plan: BuildPlan) -> str:
+    """What the build makes, for its stage line: ``hello, echo for arm64, x86_64``."""
+    names = list(dict.fromkeys(o.binary.name for o in plan.outputs))
+    arches = ", ".join(dict.fromkeys(o.target.arch.value for o in plan.outputs))
+    shown = ", ".join(names) if len(names) <= 3 else f"{len(names)} binaries"
+    return f"{shown} for {arches}" if names else ""
+
+
+def _count(n: int, noun: str) -> str:
+    """``2 zips``; ``1 bootstrap``."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _diagnostics(lines: list[str], limit: int = 200) -> str:
@@ -148,4 +167,6 @@ def build(
 ) -> BuildResult:
     """Build the selected Lambda binaries for every target in one cargo run."""
     runner = runner or SubprocessRunner()
+    if reporter is not None:
+        report_stage(reporter, Stage.RESOLVING, "the workspace, toolchain and targets")
     return run_plan(plan_build(options, runner=runner), reporter=reporter, runner=runner)
