@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -17,7 +18,7 @@ from ..layout import ArtifactKind
 
 if TYPE_CHECKING:
     from ..builder import BuildResult
-    from ..deployer import DeployResult
+    from ..deployer import Deployment, DeployResult
     from ..deployer.pool import Progress
     from ..emulator import LogRecord
     from ..verify import VerifyReport
@@ -134,9 +135,11 @@ def build_result(out: Console, result: BuildResult, err: Console | None = None) 
     tables.build_result(out, result, err)
 
 
-def deploy_result(result: DeployResult) -> None:
+def deploy_result(result: DeployResult, width: int | None = None) -> None:
     """Per function, in the workspace's order: its status, then what changed (or, for a dry
-    run, what would; for a failure, why); with several functions, a tally last."""
+    run, the whole configuration it would have and what would change; for a failure, why);
+    with several functions, a tally last. ``width``: wrap a dry run's lines to it (between
+    words, paths after a ``/``); None: one line each."""
     for d in result.deployments:
         summary = f"{d.name} ({d.kind.value}, {d.arch.value}): {d.status}"
         click.echo(summary + (f"  {d.arn}" if d.arn else ""))
@@ -144,8 +147,7 @@ def deploy_result(result: DeployResult) -> None:
             click.echo(f"  error: {d.failure.message}")
             continue
         if result.dry_run:
-            for action in d.actions:
-                click.echo(f"  - {action}")
+            _dry_run(d, width)
             continue
         lines = [
             f"role created: {d.role_created}" if d.role_created else "",
@@ -163,6 +165,38 @@ def deploy_result(result: DeployResult) -> None:
                 click.echo(f"  {line}")
     if len(result.deployments) > 1:
         click.echo(_tally(result))
+
+
+#: A dry run's labels, padded to this.
+_LABEL = 14
+
+
+def _dry_run(d: Deployment, width: int | None) -> None:
+    """The configuration, one ``label  value`` line each (values wrapped under themselves),
+    then what the deploy would do."""
+    import textwrap
+
+    from .tables import shown, wrap_path
+
+    indent = " " * (2 + _LABEL)
+    room = max((width or 0) - len(indent), 20)
+    for label, value in d.configuration:
+        if label == "zip":
+            value = shown(Path(value))
+        if width is None:
+            lines = [value]
+        elif label == "zip":
+            lines = wrap_path(value, room).splitlines()
+        else:
+            wrap = textwrap.TextWrapper(room, break_long_words=False, break_on_hyphens=False)
+            lines = wrap.wrap(value) or [""]
+        click.echo(f"  {label:<{_LABEL}}{lines[0]}")
+        for line in lines[1:]:
+            click.echo(indent + line)
+    live = d.status != "would create" and d.kind is ArtifactKind.FUNCTION
+    click.echo("  against the live function, it would:" if live else "  it would:")
+    for action in d.actions:
+        click.echo(f"  - {action}")
 
 
 def _tally(result: DeployResult) -> str:
