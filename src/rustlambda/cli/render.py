@@ -196,7 +196,14 @@ def _dry_run(d: Deployment, width: int | None) -> None:
     live = d.status != "would create" and d.kind is ArtifactKind.FUNCTION
     click.echo("  against the live function, it would:" if live else "  it would:")
     for action in d.actions:
-        click.echo(f"  - {action}")
+        if width is None:
+            click.echo(f"  - {action}")
+            continue
+        wrap = textwrap.TextWrapper(
+            width, initial_indent="  - ", subsequent_indent="    ", break_on_hyphens=False
+        )
+        for line in wrap.wrap(action):
+            click.echo(line)
 
 
 def _tally(result: DeployResult) -> str:
