@@ -115,7 +115,7 @@ def _table(
     from rich.text import Text
 
     table = Table(
-        title=title, box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True
+        title=title, box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1, 0, 0)
     )
     for index, (header, justify) in enumerate(columns):
         if index == path_column:
