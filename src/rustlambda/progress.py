@@ -29,8 +29,9 @@ if TYPE_CHECKING:
 
 #: cargo's colour and erase-line sequences (``--color=always``).
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
-#: The progress bar: ``Building [=====>     ] 37/120: tokio, serde(build)``.
-_BAR = re.compile(r"Building \[[=> ]*\] (\d+)/(\d+)(?::\s*(.*?))?\s*$")
+#: The progress bar: ``Building [=====>     ] 37/120: tokio, serde(build)`` (without
+#: ``Building`` under ``cargo --quiet``).
+_BAR = re.compile(r"(?:Building )?\[[=> ]*\] (\d+)/(\d+)(?::\s*(.*?))?\s*$")
 #: cargo's status lines: a right-aligned verb, then what it is about.
 _STATUS = re.compile(
     r"(Compiling|Checking|Documenting|Fresh|Finished|Locking|Adding|Updating|Downloading|"

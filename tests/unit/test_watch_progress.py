@@ -111,6 +111,12 @@ def test_a_failed_build_keeps_every_diagnostic_line_as_cargo_printed_it() -> Non
     ]  # no status line, no progress bar, no trailing blank line
 
 
+def test_the_bar_without_its_label_under_cargo_quiet_is_read_not_passed_on() -> None:
+    _, seen, inner = follow(["[=============>               ] 1/2: hello(bin)     "])
+    assert (seen[-1].stage, seen[-1].done, seen[-1].total) == (Stage.LINKING, 1, 2)
+    assert inner.lines == []
+
+
 def test_without_the_bar_progress_counts_compiling_lines() -> None:
     lines = [
         "    Blocking waiting for file lock on build directory",

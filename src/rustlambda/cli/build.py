@@ -37,9 +37,11 @@ def build_command(flags: BuildFlags, as_json: bool) -> None:
         cargo_messages=not as_json,
         cargo_lines=True,
     )
-    # cargo's progress bar on (it counts the units: "37/120"), its colours on a terminal as
-    # `cargo build` shows them there; a user's own CARGO_TERM_* settings win.
-    environ = progress_env(options.environ if options.environ is not None else os.environ)
+    # cargo's progress bar on (it counts the units: "37/120") unless nothing is shown, its
+    # colours on a terminal as `cargo build` shows them there; a user's CARGO_TERM_* win.
+    environ = dict(options.environ if options.environ is not None else os.environ)
+    if not flags.quiet:
+        environ = progress_env(environ)
     if err.is_terminal and color != "never":
         environ.setdefault("CARGO_TERM_COLOR", "always")
     options = dataclasses.replace(options, environ=environ)

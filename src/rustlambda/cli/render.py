@@ -47,10 +47,11 @@ CARGO_MESSAGE = '{"reason":'
 
 class ConsoleReporter:
     """Renders library events. With ``verbose``, every line cargo prints; else, with
-    ``cargo_lines`` (``build``), cargo's warnings, errors and its "Finished" line as cargo
-    printed them (its other status lines are what `rustlambda.cli.status` shows), and nothing of
-    cargo without. With ``cargo_messages``, cargo's JSON messages (``--message-format json``) go
-    to stdout as cargo prints them, and `saw_cargo_messages` says whether any did."""
+    ``cargo_lines`` (``build``), cargo's warnings and errors and (unless ``quiet``) its
+    "Finished" line as cargo printed them (its other status lines are what
+    `rustlambda.cli.status` shows), and nothing of cargo without. With ``cargo_messages``,
+    cargo's JSON messages (``--message-format json``) go to stdout as cargo prints them, and
+    `saw_cargo_messages` says whether any did."""
 
     def __init__(
         self,
@@ -88,14 +89,14 @@ class ConsoleReporter:
             return
         if self.verbose:
             self.console.print(line, markup=False, highlight=False)
-        elif self.cargo_lines and not self.quiet:
+        elif self.cargo_lines:
             from ..progress import status_verb
 
             verb = status_verb(line)
             if verb is None and (line.strip() or self.printed_diagnostics):
                 self.printed_diagnostics = True
                 self.console.print(line, markup=False, highlight=False)
-            elif verb == "Finished":
+            elif verb == "Finished" and not self.quiet:
                 self.console.print(line, markup=False, highlight=False)
 
 
