@@ -13,7 +13,6 @@ a pipe too, for the counts. `status_verb` tells a renderer which lines are cargo
 
 from __future__ import annotations
 
-import asyncio
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -199,6 +198,8 @@ class BuildSession:
         """Run one build in a thread. A failure ends with the FAILED progress: a rebuild's
         carries cargo's diagnostics; the first build's go into the error instead (it ends
         ``watch``, and the error is what is shown)."""
+        import asyncio  # only watch's builds: build imports this module too
+
         loop = asyncio.get_running_loop()
 
         def threadsafe(progress: BuildProgress) -> None:
