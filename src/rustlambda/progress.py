@@ -139,7 +139,10 @@ class ProgressReporter:
         bar = _BAR.match(text)
         if bar is not None:
             current = bar[3] or self.progress.crate
-            linking = bool(bar[3]) and all(u.endswith("(bin)") for u in _units(bar[3]))
+            if bar[3]:
+                linking = all(unit.endswith("(bin)") for unit in _units(bar[3]))
+            else:  # a redraw without the units: as it was
+                linking = self.progress.stage is Stage.LINKING
             stage = Stage.LINKING if linking else Stage.COMPILING
             self._update(stage=stage, done=int(bar[1]), total=int(bar[2]), crate=current)
             return  # redrawn many times a second: the status line shows it instead

@@ -135,3 +135,18 @@ def test_the_dry_run_text_fits_80_columns(
     assert "  against the live function, it would:" in lines
     text = "\n".join(lines)
     assert all(f"VARIABLE_{n}=***" in text for n in range(12))  # wrapped between names
+
+
+def test_a_layer_dry_run_shows_its_name_architecture_runtimes_and_zip(tmp_path: Path) -> None:
+    from rustlambda.deployer.layer import LayerPlan
+
+    newest = {"Version": 3, "Content": {"CodeSha256": "old"}}
+    plan = LayerPlan(settings(), package(tmp_path), ("provided.al2023",), newest, publish=True)
+    assert dict(preview.layer_configuration(plan)) == {
+        "layer": "hello (newest version 3)",
+        "architecture": "arm64",
+        "runtimes": "provided.al2023",
+        "zip": str(tmp_path / "bootstrap.zip"),
+        "zip size": "216,428 bytes",
+        "sha256": "d3" * 32,
+    }
