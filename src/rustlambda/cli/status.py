@@ -42,10 +42,11 @@ class BuildStatus:
         self._said: set[tuple[Stage, str | None]] = set()
 
     def __call__(self, progress: BuildProgress) -> None:
-        self.progress = progress
         if progress.stage in (Stage.DONE, Stage.FAILED):
-            self._end(progress)
+            self._end(progress)  # the live line's last frame stays the last stage's
+            self.progress = progress
             return
+        self.progress = progress
         if self.quiet:
             return
         if self.live:
