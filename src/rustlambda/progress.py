@@ -1,18 +1,18 @@
-"""A build's progress as ``rustlambda watch`` shows it: the stage, the crate cargo is compiling,
-how many of the build's units are done, and — for a build that fails — cargo's diagnostics
-exactly as cargo printed them (colours included).
+"""A build's progress as ``rustlambda build`` and ``watch`` show it: the stage (`Stage`), the
+crate cargo is compiling, how many of the build's units are done, and — for a build that
+fails — cargo's diagnostics exactly as cargo printed them (colours included).
 
-`ProgressReporter` sits between the builder and the caller's `Reporter`: it reads cargo's
-output lines (its ``Compiling``/``Finished`` status lines and, when the progress bar is on,
-``Building [==>  ] 37/120: tokio``), hands a `BuildProgress` to a callback on every change, and
-keeps every other line (warnings, errors, notes) for the failure report. cargo's progress bar
-only shows on a terminal; `progress_env` turns it on for a pipe too, for the counts.
+`ProgressReporter` sits between the builder and the caller's `Reporter`: it takes the builder's
+stage events and reads cargo's output lines (its ``Compiling``/``Finished`` status lines and,
+when the progress bar is on, ``Building [==>  ] 37/120: tokio``), hands a `BuildProgress` to a
+callback on every change, and keeps every other line (warnings, errors, notes) for the failure
+report. When only the Lambda binaries' own units are left (``hello(bin)``), the stage is
+`Stage.LINKING`. cargo's progress bar only shows on a terminal; `progress_env` turns it on for
+a pipe too, for the counts. `status_verb` tells a renderer which lines are cargo's status lines.
 """
 
 from __future__ import annotations
 
-import asyncio
-import enum
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from .errors import RustLambdaError
-from .reporting import Reporter
+from .reporting import Reporter, Stage, StageReporter
 
 if TYPE_CHECKING:
     from .builder import BuildResult
@@ -28,8 +28,9 @@ if TYPE_CHECKING:
 
 #: cargo's colour and erase-line sequences (``--color=always``).
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
-#: The progress bar: ``Building [=====>     ] 37/120: tokio, serde(build)``.
-_BAR = re.compile(r"Building \[[=> ]*\] (\d+)/(\d+)(?::\s*(.*?))?\s*$")
+#: The progress bar: ``Building [=====>     ] 37/120: tokio, serde(build)`` (without
+#: ``Building`` under ``cargo --quiet``).
+_BAR = re.compile(r"(?:Building )?\[[=> ]*\] (\d+)/(\d+)(?::\s*(.*?))?\s*$")
 #: cargo's status lines: a right-aligned verb, then what it is about.
 _STATUS = re.compile(
     r"(Compiling|Checking|Documenting|Fresh|Finished|Locking|Adding|Updating|Downloading|"
@@ -37,14 +38,6 @@ _STATUS = re.compile(
 )
 #: cargo prints status lines with the verb right-aligned in 12 columns.
 _STATUS_INDENT = 12
-
-
-class Stage(enum.StrEnum):
-    STARTING = "starting"  # planning, checking the targets' std, cargo starting up
-    COMPILING = "compiling"
-    FINISHING = "installing and verifying"  # cargo finished: copying and checking bootstraps
-    DONE = "done"
-    FAILED = "failed"
 
 
 @dataclass(frozen=True)
@@ -66,18 +59,29 @@ class BuildProgress:
     seconds: float | None = None
     #: What cargo waits for before compiling ("waiting for file lock on build directory").
     note: str | None = None
+    #: What the builder said the current stage is about ("2 zips"), and what the build makes
+    #: ("hello, echo for arm64": said when compiling starts).
+    detail: str | None = None
+    targets: str | None = None
 
     @property
     def elapsed(self) -> float:
         return self.seconds if self.seconds is not None else time.monotonic() - self.started
 
     def describe(self) -> str:
-        """One line: ``compiling tokio v1.40.0 [37/120]``."""
-        if self.stage is not Stage.COMPILING:
-            return f"{self.stage} ({self.note})" if self.note else str(self.stage)
-        text = "compiling"
+        """One line: ``compiling tokio v1.40.0 [37/120]``, ``linking hello [119/120]``,
+        ``packaging 2 zips``."""
+        if self.stage not in (Stage.COMPILING, Stage.LINKING):
+            text = f"{self.stage} {self.detail}" if self.detail else str(self.stage)
+            return f"{text} ({self.note})" if self.note else text
+        text = str(self.stage)
         if self.crate:
-            text += f" {self.crate}"
+            crate = self.crate
+            if self.stage is Stage.LINKING:
+                crate = ", ".join(unit.removesuffix("(bin)") for unit in _units(crate))
+            text += f" {crate}"
+        elif self.targets:
+            text += f" {self.targets}"
         if self.done is not None and self.total:
             text += f" [{self.done}/{self.total}]"
         elif self.compiled:
@@ -120,29 +124,46 @@ class ProgressReporter:
     def command(self, argv: Sequence[str]) -> None:
         self.inner.command(argv)
 
+    def stage(self, stage: Stage, detail: str) -> None:
+        """The builder's own stages (resolving, compiling, packaging, verifying)."""
+        targets = detail if stage is Stage.COMPILING else self.progress.targets
+        if stage is not Stage.COMPILING or self.progress.stage is not Stage.COMPILING:
+            self._update(stage=stage, detail=detail or None, targets=targets, crate=None)
+        else:
+            self._update(detail=detail or None, targets=targets)
+        if isinstance(self.inner, StageReporter):
+            self.inner.stage(stage, detail)
+
     def output(self, line: str) -> None:
         text = plain(line).strip()
         bar = _BAR.match(text)
         if bar is not None:
             current = bar[3] or self.progress.crate
-            self._update(done=int(bar[1]), total=int(bar[2]), crate=current)
+            if bar[3]:
+                linking = all(unit.endswith("(bin)") for unit in _units(bar[3]))
+            else:  # a redraw without the units: as it was
+                linking = self.progress.stage is Stage.LINKING
+            stage = Stage.LINKING if linking else Stage.COMPILING
+            self._update(stage=stage, done=int(bar[1]), total=int(bar[2]), crate=current)
             return  # redrawn many times a second: the status line shows it instead
         self.inner.output(line)
-        status = _STATUS.match(text) if _is_status(line) else None
-        if status is None:
+        verb = status_verb(line)
+        if verb is None:
             if text or self.diagnostics:
                 self.diagnostics.append(line)
             return
-        verb, rest = status[1], status[2]
+        rest = text[len(verb) :].strip()
         if verb in ("Compiling", "Checking"):
+            # linking stays linking: the bar's next redraw says which units are running
+            linking = self.progress.stage is Stage.LINKING
             self._update(
-                stage=Stage.COMPILING,
+                stage=Stage.LINKING if linking else Stage.COMPILING,
                 crate=_crate(rest),
                 compiled=self.progress.compiled + 1,
                 note=None,
             )
-        elif verb == "Finished":
-            self._update(stage=Stage.FINISHING, crate=None, note=None)
+        elif verb == "Finished":  # the builder's PACKAGING follows, saying what it packs
+            self._update(crate=None, note=None, done=self.progress.total)
         elif verb == "Blocking":
             self._update(note=rest)
 
@@ -151,6 +172,7 @@ class ProgressReporter:
         final = replace(
             self.progress,
             stage=Stage.DONE if ok else Stage.FAILED,
+            detail=None,
             seconds=time.monotonic() - self.progress.started,
             diagnostics=() if ok else tuple(_trim(self.diagnostics)),
         )
@@ -179,6 +201,8 @@ class BuildSession:
         """Run one build in a thread. A failure ends with the FAILED progress: a rebuild's
         carries cargo's diagnostics; the first build's go into the error instead (it ends
         ``watch``, and the error is what is shown)."""
+        import asyncio  # only watch's builds: build imports this module too
+
         loop = asyncio.get_running_loop()
 
         def threadsafe(progress: BuildProgress) -> None:
@@ -205,12 +229,22 @@ class BuildSession:
             self.on_progress(progress)
 
 
-def _is_status(line: str) -> bool:
-    """cargo's status lines start with the verb right-aligned in 12 columns; a diagnostic
-    line that happens to start with one of those words does not."""
+def status_verb(line: str) -> str | None:
+    """The verb of one of cargo's status lines (``Compiling``, ``Finished``...), None for
+    anything else (a warning, an error and its notes, a blank line)."""
     stripped = plain(line)
+    # right-aligned in 12 columns: a diagnostic line that happens to start with one of those
+    # words is not indented so
     indent = len(stripped) - len(stripped.lstrip(" "))
-    return 0 < indent < _STATUS_INDENT
+    if not 0 < indent < _STATUS_INDENT:
+        return None
+    status = _STATUS.match(stripped.strip())
+    return status[1] if status is not None else None
+
+
+def _units(bar_units: str) -> list[str]:
+    """The bar's ``hello(bin), echo(bin)``, one unit each."""
+    return [unit.strip() for unit in bar_units.split(",") if unit.strip()]
 
 
 def _crate(rest: str) -> str:
@@ -224,3 +258,14 @@ def _trim(lines: list[str]) -> list[str]:
     while end and not plain(lines[end - 1]).strip():
         end -= 1
     return lines[:end]
+
+
+__all__ = [
+    "BuildProgress",
+    "BuildSession",
+    "ProgressReporter",
+    "Stage",
+    "plain",
+    "progress_env",
+    "status_verb",
+]

@@ -287,6 +287,53 @@ def test_dry_run_changes_nothing(moto: Moto, aws: dict[str, str], ws: Path) -> N
     assert "hello (function, x86_64): would create" in text.stdout
 
 
+def test_dry_run_shows_the_configuration_and_what_would_change_on_the_live_function(
+    moto: Moto, aws: dict[str, str], ws: Path
+) -> None:
+    (first,) = deploy(
+        ws, aws, "hello", "--x86-64", "--env-var", "SECRET=hunter2,OLD=x", "--tag", "team=a"
+    )["deployments"]
+    change = ("--memory", "256", "--env-var", "SECRET=changed,NEW=1", "--tag", "team=b")
+    with Recording(moto) as recorded:
+        text = run_cli("deploy", "hello", "--x86-64", "--dry-run", *change, cwd=ws, env=aws)
+        as_json = deploy(ws, aws, "hello", "--x86-64", "--dry-run", *change)
+    assert recorded.changing == []  # read-only: GetFunction (the live configuration)
+    assert recorded.count("GET", "/functions/hello") == 2
+    assert text.returncode == 0, text.stderr
+    lines = text.stdout.splitlines()
+    arn = "arn:aws:lambda:us-east-1:123456789012:function:hello"
+    # the deploy zips into a temporary folder: the dry run names the bootstrap it zips, and
+    # the zip is the same bytes the first deploy uploaded
+    bootstrap = ws / "target/lambda/x86_64/hello/bootstrap"
+    live = moto.client("lambda").get_function(FunctionName="hello")["Configuration"]
+    role = live["Role"]
+    assert lines == [
+        f"hello (function, x86_64): would update  {arn}",
+        "  architecture  x86_64",
+        "  runtime       provided.al2023",
+        "  memory        256 MB",
+        "  timeout       3 s (as it is)",
+        f"  role          {role} (as it is)",
+        "  environment   GREETING=***, NEW=***, SECRET=***",
+        "  layers        none (as it is)",
+        "  tags          team=b",
+        f"  zipped from   {bootstrap.relative_to(ws)}",
+        f"  zip size      {live['CodeSize']:,} bytes",
+        f"  sha256        {first['sha256']}",
+        "  against the live function, it would:",
+        "  - update MemorySize: 128 → 256",
+        "  - update Environment: add NEW; change SECRET; remove OLD (values not shown)",
+        "  - tag team=b",
+    ]
+    assert "hunter2" not in text.stdout + text.stderr and "changed" not in text.stdout
+    (d,) = as_json["deployments"]
+    assert d["status"] == "would update"
+    assert d["configuration"]["environment"] == "GREETING=***, NEW=***, SECRET=***"
+    assert d["configuration"]["memory"] == "256 MB"
+    live = moto.client("lambda").get_function(FunctionName="hello")["Configuration"]
+    assert live["MemorySize"] == 128 and live["Environment"]["Variables"]["SECRET"] == "hunter2"
+
+
 def test_s3_upload(moto: Moto, aws: dict[str, str], ws: Path) -> None:
     s3 = moto.client("s3")
     s3.create_bucket(Bucket="rustlambda-artifacts")

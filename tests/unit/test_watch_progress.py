@@ -17,6 +17,7 @@ from watchfiles import Change
 
 from rustlambda.builder import BuildResult
 from rustlambda.cli import render
+from rustlambda.cli.status import BuildStatus
 from rustlambda.errors import CompileError
 from rustlambda.options import BuildOptions
 from rustlambda.progress import (
@@ -83,10 +84,13 @@ def test_progress_follows_cargo_status_lines_and_its_progress_bar() -> None:
     _, seen, inner = follow(COLOURED)
     compiling = [p for p in seen if p.stage is Stage.COMPILING]
     assert [p.crate for p in compiling][:2] == ["ryu v1.0.23", "ryu"]
-    last = compiling[-1]
+    assert compiling[-1].describe() == "compiling demo v0.1.0 [1/3]"
+    # only the Lambda binary's own unit left: linking (its crate and the link)
+    last = seen[-1]
+    assert last.stage is Stage.LINKING
     assert (last.done, last.total, last.crate) == (2, 3, "demo(bin)")
     assert last.compiled == 3
-    assert last.describe() == "compiling demo(bin) [2/3]"
+    assert last.describe() == "linking demo [2/3]"
     # the bar's redraws are not passed on (a verbose console would print each of them)
     assert not any("Building" in plain(line) for line in inner.lines)
     assert any("Compiling" in plain(line) for line in inner.lines)
@@ -107,6 +111,12 @@ def test_a_failed_build_keeps_every_diagnostic_line_as_cargo_printed_it() -> Non
     ]  # no status line, no progress bar, no trailing blank line
 
 
+def test_the_bar_without_its_label_under_cargo_quiet_is_read_not_passed_on() -> None:
+    _, seen, inner = follow(["[=============>               ] 1/2: hello(bin)     "])
+    assert (seen[-1].stage, seen[-1].done, seen[-1].total) == (Stage.LINKING, 1, 2)
+    assert inner.lines == []
+
+
 def test_without_the_bar_progress_counts_compiling_lines() -> None:
     lines = [
         "    Blocking waiting for file lock on build directory",
@@ -118,7 +128,7 @@ def test_without_the_bar_progress_counts_compiling_lines() -> None:
     follower, seen, _ = follow(lines)
     assert seen[0].describe() == "starting (waiting for file lock on build directory)"
     assert seen[2].describe() == "compiling tokio v1.40.0 [crate 2]"
-    assert seen[-1].stage is Stage.FINISHING
+    assert seen[-1].describe() == "compiling [crate 2]"  # finished: the builder says what next
     assert follower.diagnostics == ["warning: unused variable: `x`"]
 
 
@@ -186,18 +196,23 @@ def console(terminal: bool) -> tuple[Console, io.StringIO]:
 
 def test_on_a_pipe_a_progress_line_at_most_every_few_seconds() -> None:
     err, out = console(False)
-    status = render.BuildStatus(err, live=False, quiet=False)
+    status = BuildStatus(err, live=False, quiet=False)
     started = time.monotonic()
     status(BuildProgress(started, Stage.STARTING))  # said by watch's own "rebuilding" line
     status(BuildProgress(started, Stage.STARTING, note="waiting for file lock on x"))
     for crate in ("a v1", "b v1", "c v1"):
         status(BuildProgress(started, Stage.COMPILING, crate=crate, done=1, total=9))
-    status(BuildProgress(started, Stage.FINISHING))
+    status(BuildProgress(started, Stage.PACKAGING, detail="2 zips"))
     assert out.getvalue().splitlines() == [  # a new stage or wait at once, then quiet
         "info: building: starting (waiting for file lock on x), 0 s",
         "info: building: compiling a v1 [1/9], 0 s",
+        "info: building: packaging 2 zips, 0 s",
     ]
-    status._printed -= render.BuildStatus.PIPE_EVERY  # five seconds later
+    status._printed -= BuildStatus.PIPE_EVERY  # five seconds later
+    status(BuildProgress(started - 5, Stage.VERIFYING, detail="2 artifacts"))
+    status(BuildProgress(started - 5, Stage.VERIFYING, detail="2 artifacts"))  # said already
+    assert out.getvalue().splitlines()[-1] == "info: building: verifying 2 artifacts, 5 s"
+    status._printed -= BuildStatus.PIPE_EVERY  # five seconds later
     status(BuildProgress(started - 5, Stage.COMPILING, crate="d v1", done=7, total=9))
     assert out.getvalue().splitlines()[-1] == "info: building: compiling d v1 [7/9], 5 s"
     status(BuildProgress(started - 61.25, Stage.DONE, seconds=61.25))
@@ -206,7 +221,7 @@ def test_on_a_pipe_a_progress_line_at_most_every_few_seconds() -> None:
 
 def test_a_failed_rebuild_prints_the_diagnostics_whole() -> None:
     err, out = console(True)
-    status = render.BuildStatus(err, live=True, quiet=False)
+    status = BuildStatus(err, live=True, quiet=False)
     status(BuildProgress(time.monotonic(), Stage.COMPILING, crate="demo v0.1.0"))
     assert status._status is not None  # the live line runs while building
     diagnostics = tuple(COLOURED[7:13])
@@ -218,9 +233,9 @@ def test_a_failed_rebuild_prints_the_diagnostics_whole() -> None:
 
 
 def test_the_live_line_ticks() -> None:
-    status = render.BuildStatus(console(True)[0], live=True, quiet=False)
+    status = BuildStatus(console(True)[0], live=True, quiet=False)
     status.progress = BuildProgress(time.monotonic() - 5, Stage.COMPILING, crate="tokio v1")
-    assert status.__rich__() == "[bold green]building[/] compiling tokio v1, 5 s"
+    assert status.__rich__().plain == "building compiling tokio v1 · 5 s"
 
 
 def test_lambda_api_exports_are_shell_lines_without_credentials() -> None:

@@ -20,7 +20,7 @@ from ..package import (
     matching_zip,
     write_zip,
 )
-from ..reporting import LoggingReporter, Reporter
+from ..reporting import LoggingReporter, Reporter, Stage, report_stage
 from ..targets import Runtime
 from ..toolchain import ensure_target_std
 from ..util import signals
@@ -63,12 +63,17 @@ def run_plan(
             "elsewhere",
         )
     warnings = list(plan.notes)
+    zips = sum(1 for o in plan.outputs if o.zip_dest is not None)
+    packed = _count(zips, "zip") if zips else _count(len(plan.outputs), "bootstrap")
+    report_stage(reporter, Stage.PACKAGING, packed)
     staging = Staging(plan.lambda_dir)
     try:
         with staging:
             artifacts = [_stage(o, plan, staging) for o in plan.outputs]
             verification = None
             if plan.verify:
+                checked = f"{_count(len(artifacts), 'artifact')} for {plan.settings.runtime.value}"
+                report_stage(reporter, Stage.VERIFYING, checked)
                 verification = _verify(artifacts, plan.settings.runtime, staging)
                 for report in verification.artifacts:
                     for finding in report.warnings:
@@ -90,6 +95,7 @@ def run_plan(
 
 def _compile(plan: BuildPlan, reporter: Reporter, runner: CommandRunner) -> None:
     """The one cargo run; a failure becomes the error that says what it is."""
+    report_stage(reporter, Stage.COMPILING, _targets(plan))
     reporter.command(plan.argv)
     lines: list[str] = []
 
@@ -132,6 +138,19 @@ def _verify(artifacts: Sequence[Artifact], runtime: Runtime, staging: Staging) -
         found = verify_artifacts(list(by_staged), runtime=runtime, arch=arch).artifacts
         reports += [replace(r, path=by_staged.get(r.path, r.path)) for r in found]
     return VerifyReport(tuple(reports), runtime)
+
+
+def _targets(plan: BuildPlan) -> str:
+    """What the build makes, for its stage line: ``hello, echo for arm64, x86_64``."""
+    names = list(dict.fromkeys(o.binary.name for o in plan.outputs))
+    arches = ", ".join(dict.fromkeys(o.target.arch.value for o in plan.outputs))
+    shown = ", ".join(names) if len(names) <= 3 else f"{len(names)} binaries"
+    return f"{shown} for {arches}" if names else ""
+
+
+def _count(n: int, noun: str) -> str:
+    """``2 zips``; ``1 bootstrap``."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _diagnostics(lines: list[str], limit: int = 200) -> str:
@@ -200,4 +219,6 @@ def build(
 ) -> BuildResult:
     """Build the selected Lambda binaries for every target in one cargo run."""
     runner = runner or SubprocessRunner()
+    if reporter is not None:
+        report_stage(reporter, Stage.RESOLVING, "the workspace, toolchain and targets")
     return run_plan(plan_build(options, runner=runner), reporter=reporter, runner=runner)

@@ -21,7 +21,8 @@ def deploy_command(flags: DeployFlags) -> None:
         if flags.json:
             click.echo(result.to_json())
         else:
-            render.deploy_result(result)
+            out = render.stdout()
+            render.deploy_result(result, out.width if out.is_terminal else None)
 
     try:
         result = deploy(flags.options, reporter=reporter)

@@ -5,7 +5,6 @@ commands that run, never for ``--version``."""
 from __future__ import annotations
 
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,14 +15,12 @@ from rich.markup import escape
 
 from ..errors import RustLambdaError
 from ..layout import ArtifactKind
-from ..targets import version_str
 
 if TYPE_CHECKING:
     from ..builder import BuildResult
-    from ..deployer import DeployResult
+    from ..deployer import Deployment, DeployResult
     from ..deployer.pool import Progress
     from ..emulator import LogRecord
-    from ..progress import BuildProgress
     from ..verify import VerifyReport
 
 
@@ -49,19 +46,30 @@ CARGO_MESSAGE = '{"reason":'
 
 
 class ConsoleReporter:
-    """Renders library events: a live status line on a TTY, nothing on a pipe unless verbose.
-    With ``cargo_messages``, cargo's JSON messages (``--message-format json``) go to stdout as
-    cargo prints them, and `saw_cargo_messages` says whether any did."""
+    """Renders library events. With ``verbose``, every line cargo prints; else, with
+    ``cargo_lines`` (``build``), cargo's warnings and errors and (unless ``quiet``) its
+    "Finished" line as cargo printed them (its other status lines are what
+    `rustlambda.cli.status` shows), and nothing of cargo without. With ``cargo_messages``,
+    cargo's JSON messages (``--message-format json``) go to stdout as cargo prints them, and
+    `saw_cargo_messages` says whether any did."""
 
     def __init__(
-        self, console: Console, *, verbose: bool, quiet: bool, cargo_messages: bool = False
+        self,
+        console: Console,
+        *,
+        verbose: bool,
+        quiet: bool,
+        cargo_messages: bool = False,
+        cargo_lines: bool = False,
     ) -> None:
         self.console = console
         self.verbose = verbose
         self.quiet = quiet
         self.cargo_messages = cargo_messages
+        self.cargo_lines = cargo_lines
         self.saw_cargo_messages = False
-        self.status: Any = None
+        #: Whether any of cargo's diagnostics (a line not a status line) was printed.
+        self.printed_diagnostics = False
 
     def info(self, message: str) -> None:
         if not self.quiet:
@@ -81,8 +89,15 @@ class ConsoleReporter:
             return
         if self.verbose:
             self.console.print(line, markup=False, highlight=False)
-        elif self.status is not None and line.strip():
-            self.status.update(f"[bold green]building[/] {escape(line.strip()[:100])}")
+        elif self.cargo_lines:
+            from ..progress import status_verb
+
+            verb = status_verb(line)
+            if verb is None and (line.strip() or self.printed_diagnostics):
+                self.printed_diagnostics = True
+                self.console.print(line, markup=False, highlight=False)
+            elif verb == "Finished" and not self.quiet:
+                self.console.print(line, markup=False, highlight=False)
 
 
 class DeployReporter(ConsoleReporter):
@@ -114,28 +129,18 @@ def print_error(exc: RustLambdaError, console: Console | None = None) -> None:
         console.print(f"[bold]fix[/]: {escape(exc.fix)}", highlight=False)
 
 
-def build_result(out: Console, result: BuildResult) -> None:
-    """The artifacts: a table on a terminal, one tab-separated line each on a pipe."""
-    if not out.is_terminal:
-        for a in result.artifacts:
-            size, path = (a.zip.size, a.zip.path) if a.zip else (a.size, a.path)
-            click.echo(f"{a.function}\t{a.arch.value}\t{size}\t{path}", err=out.stderr)
-        return
-    from rich.table import Table  # only a terminal needs it
+def build_result(out: Console, result: BuildResult, err: Console | None = None) -> None:
+    """The artifacts and what verification found (`rustlambda.cli.tables`)."""
+    from . import tables
 
-    table = Table(title=f"Lambda artifacts in {result.lambda_dir}")
-    for column in ("function", "kind", "architecture", "size"):
-        table.add_column(column, justify="right" if column == "size" else "left")
-    table.add_column("path", overflow="fold")
-    for a in result.artifacts:
-        size, path = (a.zip.size, a.zip.path) if a.zip else (a.size, a.path)
-        table.add_row(a.function, a.kind.value, a.arch.value, _human(size), _shown(path))
-    out.print(table)
+    tables.build_result(out, result, err)
 
 
-def deploy_result(result: DeployResult) -> None:
+def deploy_result(result: DeployResult, width: int | None = None) -> None:
     """Per function, in the workspace's order: its status, then what changed (or, for a dry
-    run, what would; for a failure, why); with several functions, a tally last."""
+    run, the whole configuration it would have and what would change; for a failure, why);
+    with several functions, a tally last. ``width``: wrap a dry run's lines to it (between
+    words, paths after a ``/``); None: one line each."""
     for d in result.deployments:
         summary = f"{d.name} ({d.kind.value}, {d.arch.value}): {d.status}"
         click.echo(summary + (f"  {d.arn}" if d.arn else ""))
@@ -143,8 +148,7 @@ def deploy_result(result: DeployResult) -> None:
             click.echo(f"  error: {d.failure.message}")
             continue
         if result.dry_run:
-            for action in d.actions:
-                click.echo(f"  - {action}")
+            _dry_run(d, width)
             continue
         lines = [
             f"role created: {d.role_created}" if d.role_created else "",
@@ -164,6 +168,46 @@ def deploy_result(result: DeployResult) -> None:
         click.echo(_tally(result))
 
 
+#: A dry run's labels, padded to this.
+_LABEL = 14
+
+
+def _dry_run(d: Deployment, width: int | None) -> None:
+    """The configuration, one ``label  value`` line each (values wrapped under themselves),
+    then what the deploy would do."""
+    import textwrap
+
+    from .tables import shown, wrap_path
+
+    indent = " " * (2 + _LABEL)
+    room = max((width or 0) - len(indent), 20)
+    paths = ("zip", "zipped from")
+    for label, value in d.configuration:
+        if label in paths:
+            value = shown(Path(value))
+        if width is None:
+            lines = [value]
+        elif label in paths:
+            lines = wrap_path(value, room).splitlines()
+        else:
+            wrap = textwrap.TextWrapper(room, break_long_words=False, break_on_hyphens=False)
+            lines = wrap.wrap(value) or [""]
+        click.echo(f"  {label:<{_LABEL}}{lines[0]}")
+        for line in lines[1:]:
+            click.echo(indent + line)
+    live = d.status != "would create" and d.kind is ArtifactKind.FUNCTION
+    click.echo("  against the live function, it would:" if live else "  it would:")
+    for action in d.actions:
+        if width is None:
+            click.echo(f"  - {action}")
+            continue
+        wrap = textwrap.TextWrapper(
+            width, initial_indent="  - ", subsequent_indent="    ", break_on_hyphens=False
+        )
+        for line in wrap.wrap(action):
+            click.echo(line)
+
+
 def _tally(result: DeployResult) -> str:
     """``20 functions: 18 created, 1 unchanged, 1 failed (8 at a time)``."""
     kinds = {d.kind.value for d in result.deployments}
@@ -176,79 +220,10 @@ def _tally(result: DeployResult) -> str:
 
 
 def verification(console: Console, report: VerifyReport) -> None:
-    """Each artifact's checks: a table on a terminal, tab-separated lines on a pipe; then every
-    failure and warning with what Lambda would say and the fix."""
-    if not console.is_terminal:
-        for a in report.artifacts:
-            cells = (
-                a.label,
-                a.arch.value if a.arch else "?",
-                a.linkage.value,
-                version_str(a.max_glibc) if a.max_glibc else "-",
-                ",".join(a.needed) or "-",
-                str(a.size),
-                a.sha256 or "-",
-                "ok" if a.ok else "FAIL",
-            )
-            click.echo("\t".join(cells))
-        _findings(console, report)
-        return
-    from rich.table import Table
+    """``verify``'s report (`rustlambda.cli.tables`)."""
+    from . import tables
 
-    table = Table(title=f"verified against {report.runtime.value}")
-    for column in (
-        "artifact",
-        "arch",
-        "linkage",
-        "max glibc",
-        "needs",
-        "size",
-        "sha256",
-        "verdict",
-    ):
-        table.add_column(column, overflow="fold")
-    for a in report.artifacts:
-        verdict = "[green]ok[/]" if a.ok else "[bold red]FAIL[/]"
-        table.add_row(
-            escape(a.label),
-            a.arch.value if a.arch else "?",
-            a.linkage.value,
-            version_str(a.max_glibc) if a.max_glibc else "-",
-            escape(", ".join(a.needed)) or "-",
-            _human(a.size),
-            (a.sha256 or "-")[:12],
-            verdict,
-        )
-    console.print(table)
-    _findings(console, report)
-
-
-def _findings(console: Console, report: VerifyReport) -> None:
-    for a in report.artifacts:
-        for f in (*a.failures, *a.warnings):
-            level = "[bold red]fail[/]" if not f.ok else "[yellow]warning[/]"
-            console.print(f"{level} {escape(a.label)}: {escape(f.message)}", highlight=False)
-            if f.lambda_error:
-                console.print(f"    Lambda: {escape(f.lambda_error)}", highlight=False)
-            if f.fix:
-                console.print(f"    fix: {escape(f.fix)}", highlight=False)
-
-
-def _shown(path: Path) -> str:
-    """A path relative to the working directory when it is below it."""
-    try:
-        return str(path.relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
-
-
-def _human(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KiB", "MiB"):
-        if value < 1024:
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} GiB"
+    tables.verification(console, report)
 
 
 class LogPrinter:
@@ -290,72 +265,6 @@ class LogPrinter:
             return
         style = "dim" if record.source == "platform" else "cyan"
         self.console.print(f"[{style}]\\[{escape(who)}][/] {escape(record.text)}", highlight=False)
-
-
-class BuildStatus:
-    """``watch``'s builds as they go: on a terminal a live status line (stage, current crate,
-    counts, elapsed seconds ticking); on a pipe a plain line at most every few seconds. Then
-    "built in N s", or a failed build's diagnostics in full, as cargo printed them."""
-
-    #: On a pipe, at most one progress line per this many seconds.
-    PIPE_EVERY = 5.0
-
-    def __init__(self, console: Console, *, live: bool, quiet: bool) -> None:
-        self.console = console
-        self.live = live
-        self.quiet = quiet
-        self.progress: BuildProgress | None = None
-        self._status: Any = None
-        self._printed = 0.0
-        self._shown: tuple[object, str | None] = (None, None)
-
-    def __call__(self, progress: BuildProgress) -> None:
-        from ..progress import Stage
-
-        self.progress = progress
-        if progress.stage in (Stage.DONE, Stage.FAILED):
-            self._end(progress)
-            return
-        if self.quiet:
-            return
-        if self.live:
-            if self._status is None:
-                self._status = self.console.status(self)
-                self._status.start()
-            return
-        # At once when it starts compiling or starts waiting (for cargo's lock...), else at
-        # most every PIPE_EVERY seconds.
-        notable = (progress.stage, progress.note) != self._shown and (
-            progress.note or progress.stage is Stage.COMPILING
-        )
-        since = max(self._printed, progress.started)
-        now = time.monotonic()
-        if notable or now - since >= self.PIPE_EVERY:
-            self._printed, self._shown = now, (progress.stage, progress.note)
-            self.console.print(f"[bold blue]info[/]: {escape(self._line())}", highlight=False)
-
-    def _line(self) -> str:
-        progress = self.progress
-        if progress is None:
-            return "building"
-        return f"building: {progress.describe()}, {progress.elapsed:.0f} s"
-
-    def __rich__(self) -> str:
-        """The live line, rendered a few times a second (so the seconds tick)."""
-        return f"[bold green]building[/] {escape(self._line().removeprefix('building: '))}"
-
-    def _end(self, progress: BuildProgress) -> None:
-        """Then "built in N s"; a failure is said by the warning or error that follows."""
-        from ..progress import Stage
-
-        if self._status is not None:
-            self._status.stop()
-            self._status = None
-        for line in progress.diagnostics:  # cargo's colours pass through on a terminal
-            self.console.print(line, markup=False, highlight=False)
-        if progress.stage is Stage.DONE and not self.quiet:
-            seconds = progress.elapsed
-            self.console.print(f"[bold blue]info[/]: built in {seconds:.1f} s", highlight=False)
 
 
 def lambda_api_exports(console: Console, name: str, env: dict[str, str]) -> None:

@@ -22,11 +22,12 @@ def watch_command(flags: WatchFlags) -> None:
     from ..util import signals
     from ..watch import watch
     from . import render
+    from .status import BuildStatus
 
     err = render.stderr()
     reporter = render.ConsoleReporter(err, verbose=flags.verbose > 0, quiet=flags.quiet)
     logs = render.LogPrinter(render.stdout())
-    status = render.BuildStatus(err, live=err.is_terminal, quiet=flags.quiet)
+    status = BuildStatus(err, live=err.is_terminal, quiet=flags.quiet)
     options = flags.options
     if err.is_terminal and "CARGO_TERM_COLOR" not in os.environ:
         # cargo's diagnostics in colour on a terminal, as `cargo build` shows them there.

@@ -293,6 +293,7 @@ def _deploy_one(job: _Job, reporter: Reporter, dry_run: bool, roles: RoleRegistr
     from .apply import apply_function
     from .function import plan_function
     from .layer import apply_layer, plan_layer
+    from .preview import function_configuration, layer_configuration
 
     aws, s, pkg = job.aws, job.target.settings, job.package
     if s.extension:
@@ -300,7 +301,8 @@ def _deploy_one(job: _Job, reporter: Reporter, dry_run: bool, roles: RoleRegistr
         if not dry_run:
             return apply_layer(aws, layer_plan, reporter)
         status = "would publish" if layer_plan.publish else "unchanged"
-        return _preview(pkg, s, status, layer_plan.actions(), layer_plan.runtimes)
+        preview = _preview(pkg, s, status, layer_plan.actions(), layer_plan.runtimes)
+        return replace(preview, configuration=layer_configuration(layer_plan))
     plan = plan_function(aws, s, pkg)
     if not dry_run:
         return apply_function(aws, plan, reporter, roles=roles, done=job.done)
@@ -317,6 +319,7 @@ def _deploy_one(job: _Job, reporter: Reporter, dry_run: bool, roles: RoleRegistr
         config_updated=tuple(plan.config_changes),
         code_updated=plan.create or plan.code_update,
         tags_updated=tuple(plan.tags_to_set),
+        configuration=function_configuration(plan),
     )
 
 

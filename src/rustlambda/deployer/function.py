@@ -32,6 +32,8 @@ class FunctionPlan:
     code_update: bool = False
     tags_to_set: dict[str, str] = field(default_factory=dict)
     log_retention_change: bool = False
+    #: The function's tags on Lambda (GetFunction's), none for a new function.
+    live_tags: dict[str, str] = field(default_factory=dict)
 
     @property
     def create(self) -> bool:
@@ -48,10 +50,15 @@ class FunctionPlan:
             )
         else:
             for name, (old, new) in self.config_changes.items():
+                if name == "Environment":  # names only: values may be secret
+                    change = env_change(old["Variables"], new["Variables"])
+                    out.append(f"update Environment: {change} (values not shown)")
+                    continue
                 out.append(f"update {name}: {_show(old)} → {_show(new)}")
             if self.code_update:
                 arch = list(self.current.get("Architectures", ["x86_64"]))  # type: ignore[union-attr]
-                change = f"CodeSha256 → {self.package.code_sha256}"
+                live = self.current.get("CodeSha256", "?")  # type: ignore[union-attr]
+                change = f"CodeSha256 {live} → {self.package.code_sha256}"
                 if arch != [self.package.arch.value]:
                     change += f", architecture {arch[0]} → {self.package.arch.value}"
                 out.append(f"update code ({change})")
@@ -72,6 +79,18 @@ class FunctionPlan:
         if not out:
             out.append("nothing: the function is already as asked")
         return out
+
+
+def env_change(before: Mapping[str, str], after: Mapping[str, str]) -> str:
+    """``add B; change A; remove C``: names only (values may be secret)."""
+    parts = []
+    added = sorted(set(after) - set(before))
+    changed = sorted(k for k in set(after) & set(before) if after[k] != before[k])
+    removed = sorted(set(before) - set(after))
+    for verb, names in (("add", added), ("change", changed), ("remove", removed)):
+        if names:
+            parts.append(f"{verb} {', '.join(names)}")
+    return "; ".join(parts) or "no change"
 
 
 def role_name_for(function: str) -> str:
@@ -106,6 +125,7 @@ def plan_function(aws: Aws, settings: DeploySettings, package: DeployPackage) ->
             current.get("Architectures", ["x86_64"])
         ) != [package.arch.value]
         plan.tags_to_set = {k: v for k, v in settings.tags.items() if tags.get(k) != v}
+        plan.live_tags = dict(tags)
     if settings.log_retention is not None:
         plan.log_retention_change = _retention(aws, name) != settings.log_retention
     return plan

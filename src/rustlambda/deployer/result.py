@@ -58,8 +58,11 @@ class Deployment:
     url: str | None = None
     role_created: str | None = None
     compatible_runtimes: tuple[str, ...] = ()
-    #: What the plan said to do, in words (the whole output of a dry run).
+    #: What the plan said to do, in words: with a dry run, what would change.
     actions: tuple[str, ...] = ()
+    #: A dry run's whole planned configuration, ``(label, value)``, environment values masked
+    #: (`rustlambda.deployer.preview`).
+    configuration: tuple[tuple[str, str], ...] = ()
     failure: Failure | None = None
     #: Wall time of this function's deploy (planning included).
     seconds: float | None = None
@@ -72,6 +75,7 @@ class Deployment:
         for key in ("config_updated", "tags_updated", "compatible_runtimes", "actions"):
             data[key] = list(data[key])
         data["retries"] = dict(self.retries)
+        data["configuration"] = dict(self.configuration)
         if self.seconds is not None:
             data["seconds"] = round(self.seconds, 3)
         return data
