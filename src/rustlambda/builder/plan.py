@@ -50,6 +50,7 @@ class BuildPlan:
     triples: tuple[str, ...]  # the rustc triples whose std must exist
     notes: tuple[str, ...]
     verify: bool = True
+    target_dir: Path | None = None  # cargo's target dir (rustlambda's caches live in it)
 
 
 def select_binaries(workspace: Workspace, options: BuildOptions) -> tuple[BinTarget, ...]:
@@ -200,6 +201,7 @@ def plan_build(options: BuildOptions, *, runner: CommandRunner | None = None) ->
         triples=tuple(dict.fromkeys(t.triple for t in settings.targets)),
         notes=tuple(notes),
         verify=settings.verify,
+        target_dir=target_dir,
     )
 
 

@@ -5,21 +5,24 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
+from ..cache import MAX_ENTRIES, CacheFile, fingerprint
+from ..compilers.zigenv import direct_command
 from ..diagnose import diagnose
 from ..errors import ArtifactError, CompileError
 from ..layout import ArtifactKind
-from ..options import BuildOptions
+from ..options import BuildOptions, Compiler
 from ..package import extension_zip_entries, function_zip_entries, write_zip
 from ..reporting import LoggingReporter, Reporter
 from ..targets import Runtime
-from ..toolchain import ensure_target_std
+from ..toolchain import ensure_target_std, std_cache_key
 from ..util.cmd import CommandRunner, SubprocessRunner
 from ..util.hashing import digest_stream
-from ..verify import ArtifactReport, VerifyReport, verify_artifacts
+from ..verify.report import ArtifactReport, VerifyReport
 from .plan import BuildPlan, PlannedOutput, plan_build
 from .result import Artifact, BuildResult
 
@@ -31,6 +34,7 @@ def run_plan(
     runner = runner or SubprocessRunner()
     for note in plan.notes:
         reporter.warning(note)
+    std_cache = _cache(plan, "std")
     if not plan.settings.skip_target_check:
         ensure_target_std(
             plan.toolchain,
@@ -39,6 +43,7 @@ def run_plan(
             cwd=plan.cwd,
             runner=runner,
             reporter=reporter,
+            cache=std_cache,
         )
     reporter.command(plan.argv)
     lines: list[str] = []
@@ -47,8 +52,11 @@ def run_plan(
         lines.append(line)
         reporter.output(line)
 
-    code = runner.stream(plan.argv, env=plan.env, cwd=plan.cwd, on_line=on_line)
+    argv, env = _cargo_command(plan, runner)
+    code = runner.stream(argv, env=env, cwd=plan.cwd, on_line=on_line)
     if code != 0:
+        for triple in plan.triples:  # a std removed since it was found: look again next time
+            std_cache.discard(std_cache_key(plan.toolchain, triple, plan.env, plan.cwd))
         names = ", ".join(sorted({b.name for b in plan.selected}))
         known = diagnose(lines, plan.triples)
         raise CompileError(
@@ -71,7 +79,8 @@ def run_plan(
             artifacts[index] = _pack(artifacts[index], output, plan)
     verification = None
     if plan.verify:
-        verification = _verify(artifacts, plan.settings.runtime)
+        cache = _cache(plan, "verified", max_entries=4096)
+        verification = _verify(artifacts, plan.settings.runtime, cache)
         for report in verification.artifacts:
             for finding in report.warnings:
                 warning = f"{report.label}: {finding.message}"
@@ -81,13 +90,81 @@ def run_plan(
     return BuildResult(tuple(artifacts), plan.lambda_dir, plan.argv, tuple(warnings), verification)
 
 
-def _verify(artifacts: Sequence[Artifact], runtime: Runtime) -> VerifyReport:
-    """Check every artifact (its zip when there is one) for its own architecture."""
+def _cache(plan: BuildPlan, name: str, max_entries: int = MAX_ENTRIES) -> CacheFile:
+    """One of rustlambda's caches in the target dir (a disabled one without a target dir)."""
+    if plan.target_dir is None:
+        return CacheFile(Path(os.devnull), enabled=False)
+    return CacheFile.in_target_dir(plan.target_dir, name, plan.env, max_entries)
+
+
+def _cargo_command(
+    plan: BuildPlan, runner: CommandRunner
+) -> tuple[Sequence[str], Mapping[str, str]]:
+    """What to run: with zig, cargo itself with cargo-zigbuild's environment, recorded once
+    (`compilers.zigenv`); cargo-zigbuild as such when that cannot be derived."""
+    if plan.settings.compiler.kind is not Compiler.ZIG or plan.target_dir is None:
+        return plan.argv, plan.env
+    direct = direct_command(
+        plan.argv,
+        plan.env,
+        cwd=plan.cwd,
+        cargo=plan.toolchain.cargo,
+        rustc=plan.toolchain.rustc,
+        cache=_cache(plan, "zigbuild-env"),
+        runner=runner,
+    )
+    return (plan.argv, plan.env) if direct is None else (direct.argv, direct.env)
+
+
+def _verify(artifacts: Sequence[Artifact], runtime: Runtime, cache: CacheFile) -> VerifyReport:
+    """Check every artifact (its zip when there is one) for its own architecture.
+
+    Bytes verified before are not read again: the cache's key is the file's SHA-256 (computed
+    while it was written just now), its path and mode, the runtime and the architecture; its
+    value is the report, warnings included (they are shown again)."""
     reports: list[ArtifactReport] = []
-    for arch in dict.fromkeys(a.arch for a in artifacts):
-        paths = [a.zip.path if a.zip else a.path for a in artifacts if a.arch is arch]
-        reports += verify_artifacts(paths, runtime=runtime, arch=arch).artifacts
+    fresh = False
+    for artifact in artifacts:
+        path, sha256 = (
+            (artifact.zip.path, artifact.zip.sha256)
+            if artifact.zip
+            else (
+                artifact.path,
+                artifact.sha256,
+            )
+        )
+        key = fingerprint.key(
+            "verify", str(path), sha256, _mode(path), runtime.value, artifact.arch.value
+        )
+        found = _cached_reports(cache.get(key), sha256 if artifact.zip is None else None)
+        if found is None:
+            from ..verify import verify_artifacts  # ELF parsing: only when something is new
+
+            found = verify_artifacts([path], runtime=runtime, arch=artifact.arch).artifacts
+            cache.put(key, [r.to_dict() for r in found], save=False)
+            fresh = True
+        reports += found
+    if fresh:
+        cache.write()
     return VerifyReport(tuple(reports), runtime)
+
+
+def _mode(path: Path) -> int | None:
+    try:
+        return os.stat(path).st_mode
+    except OSError:
+        return None
+
+
+def _cached_reports(value: Any, sha256: str | None) -> tuple[ArtifactReport, ...] | None:
+    """The reports stored in the verification cache, or None when absent or malformed."""
+    try:
+        reports = tuple(ArtifactReport.from_dict(r) for r in value)
+    except (TypeError, KeyError, ValueError):
+        return None
+    if not reports or (sha256 is not None and reports[0].sha256 != sha256):
+        return None
+    return reports
 
 
 def _diagnostics(lines: list[str], limit: int = 200) -> str:
