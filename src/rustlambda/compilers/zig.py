@@ -10,17 +10,6 @@ from ..targets import Runtime, Target
 from ..toolchain import Toolchain, find_cargo_zigbuild, find_zig, zig_from_wheel
 from . import Invocation
 
-#: cargo-zigbuild sets these when one of the targets is the host's, so that build scripts and
-#: proc-macros are built for the host without the zig linker and the target's flags. It leaves
-#: them out otherwise, which gives host units another hash: an arm64-only build after an
-#: x86_64 + arm64 one (on an x86_64 machine) rebuilt every build script and proc-macro and all
-#: that depends on them. Set always, the host units are the same whatever the set of targets.
-HOST_ISOLATION = {
-    "CARGO_TARGET_APPLIES_TO_HOST": "false",
-    "CARGO_UNSTABLE_TARGET_APPLIES_TO_HOST": "true",
-    "__CARGO_TEST_CHANNEL_OVERRIDE_DO_NOT_USE_THIS": "nightly",
-}
-
 
 class ZigBackend:
     kind = Compiler.ZIG
@@ -46,7 +35,6 @@ class ZigBackend:
         }
         if zig_from_wheel(zig):
             tool_env["CARGO_ZIGBUILD_PYTHON_PATH"] = sys.executable
-        tool_env.update({k: v for k, v in HOST_ISOLATION.items() if k not in env})
         return Invocation(
             head=(zigbuild, "zigbuild"),
             triples=tuple(t.zig_triple(runtime) for t in targets),
