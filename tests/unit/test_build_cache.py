@@ -406,3 +406,69 @@ def test_verify_cache_never_serves_a_report_for_other_bytes(
     _cache(tmp_path).path.write_text(json.dumps(data))
     build_run._verify([exe], Runtime.AL2023, _cache(tmp_path))
     assert len(counted) == 2
+
+
+# --- cargo metadata ------------------------------------------------------------------------
+
+
+def test_metadata_cached_until_something_it_depends_on_changes(tmp_path: Path) -> None:
+    from rustlambda.project import load_workspace
+
+    from .fakes import write_workspace
+
+    bin_dir, _, env = _toolchain_files(tmp_path)
+    root = tmp_path / "ws"
+    root.mkdir()
+    metadata = write_workspace(root, {"functions/a": ["a"], "functions/b": ["b"]})
+    runner = FakeRunner(metadata)
+    cargo, rustc = str(bin_dir / "cargo"), str(bin_dir / "rustc")
+
+    def runs(environ: dict[str, str] = env) -> int:
+        before = len(runner.calls)
+        workspace = load_workspace(
+            root / "Cargo.toml", cargo=cargo, env=environ, runner=runner, rustc=rustc
+        )
+        assert [p.name for p in workspace.packages] == ["functions/a", "functions/b"]
+        return len(runner.calls) - before
+
+    assert runs() == 1
+    assert runs() == 0  # cached
+    changes: list[Callable[[], object]] = [
+        lambda: (root / "functions" / "a" / "Cargo.toml").write_text("[package]\nname='a'\n#"),
+        lambda: (root / "Cargo.toml").write_text((root / "Cargo.toml").read_text() + "\n"),
+        lambda: (root / "Cargo.lock").write_text("version = 3\n"),
+        lambda: (root / "Cargo.lock").write_text("version = 4\n"),
+        lambda: (root / "functions" / "a" / "src").mkdir(),
+        lambda: (root / "functions" / "a" / "src" / "main.rs").write_text("fn main() {}"),
+        lambda: (root / "functions" / "a" / "src" / "bin").mkdir(),
+        lambda: (root / "functions" / "a" / "src" / "bin" / "x.rs").write_text("fn main() {}"),
+        lambda: (root / "functions" / "a" / "build.rs").write_text("fn main() {}"),
+        lambda: (root / "functions" / "a" / "examples").mkdir(),
+        lambda: (root / "functions" / "c").mkdir(),  # a new member matched by a glob
+        lambda: _write(root / ".cargo" / "config.toml", ""),
+        lambda: (tmp_path / "Cargo.toml").write_text("[workspace]\n"),  # a root above
+        lambda: (bin_dir / "cargo").write_text("cargo 1.99"),
+        lambda: (bin_dir / "rustc").write_text("rustc 1.99"),
+    ]
+    for change in changes:
+        change()
+        assert runs() == 1, change
+        assert runs() == 0
+    assert runs({**env, "CARGO_TARGET_DIR": str(tmp_path / "t")}) == 1
+    for path in (Path(p) for p in _metadata_files(tmp_path)):
+        path.write_text("{corrupt")
+    assert runs() == 1
+    assert load_workspace(root / "Cargo.toml", cargo=cargo, env=env, runner=runner) is not None
+    assert len(runner.calls) and runner.calls[-1].argv[1] == "metadata"  # without rustc: no cache
+
+
+def _metadata_files(tmp_path: Path) -> list[str]:
+    import rustlambda.cache
+
+    folder = rustlambda.cache.user_cache_dir({})
+    return [str(p) for p in folder.glob("metadata-*.json")]
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)

@@ -149,7 +149,9 @@ def plan_build(options: BuildOptions, *, runner: CommandRunner | None = None) ->
     cwd = (options.cwd or Path.cwd()).resolve()
     manifest = locate_manifest(options.manifest_path, cwd)
     toolchain = find_toolchain(environ)
-    workspace = load_workspace(manifest, cargo=toolchain.cargo, env=environ, runner=runner)
+    workspace = load_workspace(
+        manifest, cargo=toolchain.cargo, env=environ, runner=runner, rustc=toolchain.rustc
+    )
     selected = select_binaries(workspace, options)
     settings = resolve_build(options, environ, workspace, selected, (default_target(),))
     _check_conflicts(settings, selected)
