@@ -37,7 +37,7 @@ _STEPS = {
     ("rustlambda/toolchain.py", "ensure_target_std"): (
         "`rustc --print target-libdir` (ensure_target_std)"
     ),
-    ("util/cmd.py", "stream"): "cargo-zigbuild run (cmd.stream)",
+    ("util/cmd.py", "stream"): "the cargo run (cmd.stream; cargo itself, zig's environment cached)",
     ("builder/run.py", "_install"): "copy bootstraps (_install)",
     ("builder/run.py", "_verify"): "verify artifacts (_verify: ELF parsing)",
 }
@@ -356,17 +356,17 @@ def diagnose(
         f"overhead to the Python parts) interpreter start-up and imports "
         f"{fmt_value(step['interpreter start-up + imports (wall - main)'])}, `cargo metadata` "
         f"{at('rustlambda/project.py', 'load_workspace')}, the target std check "
-        f"{at('rustlambda/toolchain.py', 'ensure_target_std')}, the cargo-zigbuild "
+        f"{at('rustlambda/toolchain.py', 'ensure_target_std')}, the cargo "
         f"run {at('util/cmd.py', 'stream')}, copying the bootstraps "
         f"{at('builder/run.py', '_install')} and verifying them "
         f"{at('builder/run.py', '_verify')}.",
         f"cargo-zigbuild alone, with rustlambda's exact command line and environment, takes "
         f"{fmt_value(median['zig'])} for the no-op: {ratio(median['zig'], raw.median):.1f}x raw "
-        "cargo before any Python runs. Besides cargo it starts "
-        + ", ".join(f"{label} x{count}" for label, count in zig_own)
-        + " (it runs `zig cc -E -v` and `zig c++ -E -v` on an empty file on every invocation "
+        "cargo before any Python runs. rustlambda's no-op starts "
+        + (", ".join(f"{label} x{count}" for label, count in zig_own) or "none")
+        + " of cargo-zigbuild's probes (cargo-zigbuild runs `zig cc -E -v` and `zig c++ -E -v` on an empty file on every invocation "
         "to collect clang's options, each through its own wrapper process) — the floor of any "
-        "build that goes through cargo-zigbuild, rustlambda's or cargo-lambda's.",
+        "build that goes through cargo-zigbuild on every run, as cargo-lambda's does.",
     ]
     if probes.get("rustlambda"):
         notes.append(

@@ -472,3 +472,55 @@ def _metadata_files(tmp_path: Path) -> list[str]:
 def _write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
+
+
+# --- installing bootstraps -----------------------------------------------------------------
+
+
+def test_install_skips_unchanged_copies_and_never_serves_stale_ones(tmp_path: Path) -> None:
+    import rustlambda
+    from rustlambda import BuildOptions
+
+    from .fakes import produce_binaries, write_workspace
+
+    root = tmp_path / "ws"
+    root.mkdir()
+    metadata = write_workspace(root, {"fn": ["hello"]})
+    runner = FakeRunner(
+        metadata, libdir_root=tmp_path / "libdirs", produce=produce_binaries(root / "target")
+    )
+    environ = {"PATH": os.environ["PATH"], "CARGO_HOME": str(tmp_path / "cargo-home")}
+
+    def build() -> tuple[Path, str, int]:
+        result = rustlambda.build(
+            BuildOptions(
+                cwd=root, environ=environ, verify=False, targets=(Target(Arch.X86_64, Libc.GNU),)
+            ),
+            runner=runner,
+        )
+        artifact = result.artifacts[0]
+        assert (
+            artifact.path.read_bytes()
+            == (root / "target" / "x86_64-unknown-linux-gnu" / "debug" / "hello").read_bytes()
+        )
+        import hashlib
+
+        assert hashlib.sha256(artifact.path.read_bytes()).hexdigest() == artifact.sha256
+        return artifact.path, artifact.sha256, artifact.path.stat().st_ino
+
+    path, sha, inode = build()
+    runner.produce = None  # cargo's no-op leaves its files alone
+    assert build() == (path, sha, inode)  # not copied again
+    source = root / "target" / "x86_64-unknown-linux-gnu" / "debug" / "hello"
+    source.write_bytes(REAL_ELF + b"rebuilt")  # cargo rebuilt it
+    _, new_sha, new_inode = build()
+    assert new_sha != sha and new_inode != inode
+    path.write_bytes(b"changed behind our back")
+    assert build()[1] == new_sha  # the copy is made again
+    path.chmod(0o600)
+    build()
+    assert path.stat().st_mode & 0o777 == 0o755
+    inode = path.stat().st_ino
+    for cache in (root / "target" / "rustlambda" / "cache").glob("installed.json"):
+        cache.write_text("[corrupt")
+    assert build()[2] != inode  # a corrupt cache: copied again

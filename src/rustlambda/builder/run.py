@@ -72,7 +72,9 @@ def run_plan(
             "check for a custom build.target-dir or a compiler subcommand that puts binaries "
             "elsewhere",
         )
-    artifacts = [_install(o, plan) for o in plan.outputs]
+    installed = _cache(plan, "installed", max_entries=4096)
+    artifacts = [_install(o, plan, installed) for o in plan.outputs]
+    installed.write()
     warnings = list(plan.notes)
     for index, output in enumerate(plan.outputs):
         if output.zip_dest is not None:
@@ -174,18 +176,28 @@ def _diagnostics(lines: list[str], limit: int = 200) -> str:
     return "\n".join(chosen[-limit:])
 
 
-def _install(output: PlannedOutput, plan: BuildPlan) -> Artifact:
-    """Copy (never move: cargo must stay fresh) to a temp file, then rename into place."""
-    output.dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=".bootstrap-", dir=output.dest.parent)
-    try:
-        with os.fdopen(fd, "wb") as out, output.source.open("rb") as src:
-            copied = digest_stream(src, copy_to=out)
-        os.chmod(tmp_name, 0o755)
-        os.replace(tmp_name, output.dest)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
+def _install(output: PlannedOutput, plan: BuildPlan, cache: CacheFile) -> Artifact:
+    """Copy (never move: cargo must stay fresh) to a temp file, then rename into place.
+
+    Skipped when both cargo's file and the installed copy are exactly as the last install left
+    them (stamps: modification time, size, inode; and the copy's mode): a rebuilt binary gets
+    a new stamp, and so does a copy changed by anything else."""
+    key = fingerprint.key("install", str(output.source), str(output.dest))
+    source_stamp = fingerprint.stamp(output.source)
+    size, sha256 = _unchanged_copy(cache.get(key), source_stamp, output.dest)
+    if not sha256:
+        size, sha256 = _copy(output.source, output.dest)
+        cache.put(
+            key,
+            {
+                "source": source_stamp,
+                "dest": fingerprint.stamp(output.dest),
+                "mode": _mode(output.dest),
+                "size": size,
+                "sha256": sha256,
+            },
+            save=False,
+        )
     function = plan.settings.functions.get(output.binary.name)
     return Artifact(
         function=output.binary.name,
@@ -194,11 +206,43 @@ def _install(output: PlannedOutput, plan: BuildPlan) -> Artifact:
         target=output.target,
         arch=output.target.arch,
         path=output.dest,
-        size=copied.size,
-        sha256=copied.sha256,
+        size=size,
+        sha256=sha256,
         env=dict(function.env) if function else {},
         include=function.include if function else (),
     )
+
+
+def _unchanged_copy(value: Any, source_stamp: fingerprint.Stamp, dest: Path) -> tuple[int, str]:
+    """(size, sha256) of the installed copy when nothing changed since it was made, else
+    (0, "")."""
+    try:
+        same = (
+            source_stamp is not None
+            and list(value["source"]) == list(source_stamp)
+            and value["dest"] is not None
+            and list(value["dest"]) == list(fingerprint.stamp(dest) or ())
+            and value["mode"] == _mode(dest)
+        )
+        if same and isinstance(value["size"], int) and isinstance(value["sha256"], str):
+            return value["size"], value["sha256"]
+    except (TypeError, KeyError):
+        pass
+    return 0, ""
+
+
+def _copy(source: Path, dest: Path) -> tuple[int, str]:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=".bootstrap-", dir=dest.parent)
+    try:
+        with os.fdopen(fd, "wb") as out, source.open("rb") as src:
+            copied = digest_stream(src, copy_to=out)
+        os.chmod(tmp_name, 0o755)
+        os.replace(tmp_name, dest)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+    return copied.size, copied.sha256
 
 
 def _pack(artifact: Artifact, output: PlannedOutput, plan: BuildPlan) -> Artifact:
