@@ -364,7 +364,8 @@ def diagnose(
         f"{fmt_value(median['zig'])} for the no-op: {ratio(median['zig'], raw.median):.1f}x raw "
         "cargo before any Python runs. rustlambda's no-op starts "
         + (", ".join(f"{label} x{count}" for label, count in zig_own) or "none")
-        + " of cargo-zigbuild's probes (cargo-zigbuild runs `zig cc -E -v` and `zig c++ -E -v` on an empty file on every invocation "
+        + " of cargo-zigbuild's probes (cargo-zigbuild runs `zig cc -E -v` and `zig c++ -E -v` "
+        "on an empty file on every invocation "
         "to collect clang's options, each through its own wrapper process) — the floor of any "
         "build that goes through cargo-zigbuild on every run, as cargo-lambda's does.",
     ]
