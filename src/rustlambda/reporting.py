@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-_log = logging.getLogger("rustlambda")
+if TYPE_CHECKING:
+    import logging
+
+
+def _logger() -> logging.Logger:
+    """The "rustlambda" logger (logging is imported on first use: the CLI never needs it)."""
+    import logging
+
+    return logging.getLogger("rustlambda")
 
 
 class Reporter(Protocol):
@@ -27,13 +34,13 @@ class LoggingReporter:
     """The default: everything goes to the ``rustlambda`` logger (silent unless configured)."""
 
     def info(self, message: str) -> None:
-        _log.info(message)
+        _logger().info(message)
 
     def warning(self, message: str) -> None:
-        _log.warning(message)
+        _logger().warning(message)
 
     def command(self, argv: Sequence[str]) -> None:
-        _log.debug("running: %s", " ".join(argv))
+        _logger().debug("running: %s", " ".join(argv))
 
     def output(self, line: str) -> None:
-        _log.debug("%s", line)
+        _logger().debug("%s", line)
