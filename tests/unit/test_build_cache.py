@@ -524,3 +524,41 @@ def test_install_skips_unchanged_copies_and_never_serves_stale_ones(tmp_path: Pa
     for cache in (root / "target" / "rustlambda" / "cache").glob("installed.json"):
         cache.write_text("[corrupt")
     assert build()[2] != inode  # a corrupt cache: copied again
+
+
+def test_failed_cargo_run_forgets_the_zig_record_and_std(tmp_path: Path) -> None:
+    """A failed build is looked at afresh next time: the zig environment is recorded again and
+    the std looked up again (a cache that was wrong in a way its key missed heals itself)."""
+    import rustlambda
+    from rustlambda import BuildOptions
+    from rustlambda.errors import CompileError
+
+    from .fakes import produce_binaries, write_workspace
+
+    root = tmp_path / "ws"
+    root.mkdir()
+    wrapper = tmp_path / "zigcc.sh"
+    wrapper.write_text("#!/bin/sh\n")
+    runner = FakeRunner(
+        write_workspace(root, {"fn": ["hello"]}),
+        libdir_root=tmp_path / "libdirs",
+        produce=produce_binaries(root / "target"),
+        zig_record={"CC_x86_64_unknown_linux_gnu": str(wrapper)},
+    )
+    environ = {"PATH": os.environ["PATH"], "CARGO_HOME": str(tmp_path / "cargo-home")}
+    options = BuildOptions(
+        cwd=root, environ=environ, verify=False, targets=(Target(Arch.X86_64, Libc.GNU),)
+    )
+    rustlambda.build(options, runner=runner)
+    assert runner.recordings == 1 and Path(runner.builds[-1].argv[0]).name == "cargo"
+    assert runner.builds[-1].env["CC_x86_64_unknown_linux_gnu"] == str(wrapper)
+    rustlambda.build(options, runner=runner)
+    assert runner.recordings == 1  # the no-op used the record
+    runner.build_code = 101
+    with pytest.raises(CompileError):
+        rustlambda.build(options, runner=runner)
+    runner.build_code = 0
+    libdir_checks = sum("target-libdir" in c.argv for c in runner.calls)
+    rustlambda.build(options, runner=runner)
+    assert runner.recordings == 2
+    assert sum("target-libdir" in c.argv for c in runner.calls) == libdir_checks + 1

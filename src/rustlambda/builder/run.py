@@ -45,18 +45,22 @@ def run_plan(
             reporter=reporter,
             cache=std_cache,
         )
-    reporter.command(plan.argv)
+    argv, env, zig_key = _cargo_command(plan, runner)
+    reporter.command(argv)
     lines: list[str] = []
 
     def on_line(line: str) -> None:
         lines.append(line)
         reporter.output(line)
 
-    argv, env = _cargo_command(plan, runner)
     code = runner.stream(argv, env=env, cwd=plan.cwd, on_line=on_line)
     if code != 0:
-        for triple in plan.triples:  # a std removed since it was found: look again next time
+        # whatever was cached about this build is looked up again next time: a std removed
+        # since it was found, a recorded zig environment gone wrong in a way its key missed
+        for triple in plan.triples:
             std_cache.discard(std_cache_key(plan.toolchain, triple, plan.env, plan.cwd))
+        if zig_key is not None:
+            _cache(plan, "zigbuild-env").discard(zig_key)
         names = ", ".join(sorted({b.name for b in plan.selected}))
         known = diagnose(lines, plan.triples)
         raise CompileError(
@@ -101,11 +105,12 @@ def _cache(plan: BuildPlan, name: str, max_entries: int = MAX_ENTRIES) -> CacheF
 
 def _cargo_command(
     plan: BuildPlan, runner: CommandRunner
-) -> tuple[Sequence[str], Mapping[str, str]]:
+) -> tuple[Sequence[str], Mapping[str, str], str | None]:
     """What to run: with zig, cargo itself with cargo-zigbuild's environment, recorded once
-    (`compilers.zigenv`); cargo-zigbuild as such when that cannot be derived."""
+    (`compilers.zigenv`; the third value is that record's cache key); cargo-zigbuild as such
+    when that cannot be derived."""
     if plan.settings.compiler.kind is not Compiler.ZIG or plan.target_dir is None:
-        return plan.argv, plan.env
+        return plan.argv, plan.env, None
     direct = direct_command(
         plan.argv,
         plan.env,
@@ -115,7 +120,9 @@ def _cargo_command(
         cache=_cache(plan, "zigbuild-env"),
         runner=runner,
     )
-    return (plan.argv, plan.env) if direct is None else (direct.argv, direct.env)
+    if direct is None:
+        return plan.argv, plan.env, None
+    return direct.argv, direct.env, direct.key
 
 
 def _verify(artifacts: Sequence[Artifact], runtime: Runtime, cache: CacheFile) -> VerifyReport:

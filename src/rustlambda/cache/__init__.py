@@ -53,6 +53,7 @@ class CacheFile:
         self.enabled = enabled
         self.max_entries = max_entries
         self._entries: dict[str, Any] | None = None
+        self._dirty = False
 
     @classmethod
     def in_target_dir(
@@ -99,14 +100,20 @@ class CacheFile:
         entries[key] = value
         while len(entries) > self.max_entries:
             entries.pop(next(iter(entries)))
+        self._dirty = True
         if save:
             self.write()
 
     def discard(self, key: str) -> None:
         if self.enabled and self._load().pop(key, None) is not None:
+            self._dirty = True
             self.write()
 
     def write(self) -> None:
+        """Write the entries if anything changed since they were read or written."""
+        if not self.enabled or not self._dirty:
+            return
+        self._dirty = False
         text = json.dumps({"version": __version__, "entries": self._load()})
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)

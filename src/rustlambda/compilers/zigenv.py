@@ -42,6 +42,7 @@ class DirectCommand:
     argv: tuple[str, ...]
     env: Mapping[str, str]
     cached: bool  # False: recorded just now
+    key: str  # the record's key in the cache
 
 
 def cache_key(
@@ -74,13 +75,13 @@ def direct_command(
     value = cache.get(key)
     found = _from_entry(value, cargo, env)
     if found is not None:
-        return DirectCommand(found[0], found[1], cached=True)
+        return DirectCommand(found[0], found[1], cached=True, key=key)
     entry = _record(argv, env, cwd, cache.path.parent, runner)
     if entry is None:
         return None
     cache.put(key, entry)
     found = _from_entry(entry, cargo, env)
-    return None if found is None else DirectCommand(found[0], found[1], cached=False)
+    return None if found is None else DirectCommand(found[0], found[1], cached=False, key=key)
 
 
 def _from_entry(
