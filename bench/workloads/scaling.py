@@ -157,6 +157,17 @@ def run_workload(ctx: Context) -> Section:
         per_noop = (noop[last, tool].median - noop[first, tool].median) / (last - first)
         per_zip = (zipped[last, tool].median - zipped[first, tool].median) / (last - first)
         growth.add(tool, fmt_value(per_noop), fmt_value(per_zip))
+        if tool == "rustlambda":
+            section.comparisons.append(
+                Comparison(
+                    f"no-op: time added per function ({first}→{last})",
+                    fmt_value(per_noop),
+                    "—",
+                    None,
+                    "≤ 1 ms",
+                    per_noop <= 0.001,
+                )
+            )
     section.tables.append(growth)
     section.notes.append(
         "Cold builds are cargo's and rustc's work (thin LTO, one codegen unit, a zig link per "

@@ -137,9 +137,21 @@ def read_toml(path: Path) -> dict[str, Any]:
 
 
 def load_workspace(
-    manifest: Path, *, cargo: str, env: Mapping[str, str], runner: CommandRunner
+    manifest: Path,
+    *,
+    cargo: str,
+    env: Mapping[str, str],
+    runner: CommandRunner,
+    rustc: str | None = None,
 ) -> Workspace:
-    """Run ``cargo metadata`` once for ``manifest`` and return the workspace it describes."""
+    """Run ``cargo metadata`` once for ``manifest`` and return the workspace it describes.
+
+    With ``rustc`` (the toolchain's identity is part of the key), what cargo said last time is
+    reused while nothing it depends on changed (`rustlambda.cache.metadata`)."""
+    from .cache import metadata as cached  # imports optimize, which imports this module
+
+    if rustc is not None and (data := cached.lookup(manifest, cargo, rustc, env)) is not None:
+        return Workspace.from_metadata(data)
     read_toml(manifest)  # a precise syntax error before cargo's longer one
     argv = [
         cargo,
@@ -166,4 +178,7 @@ def load_workspace(
             "check that CARGO points at a real cargo",
             details=done.stdout[:2000],
         ) from exc
-    return Workspace.from_metadata(data)
+    workspace = Workspace.from_metadata(data)
+    if rustc is not None:
+        cached.store(manifest, cargo, rustc, env, data)
+    return workspace

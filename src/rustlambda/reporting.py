@@ -8,11 +8,18 @@ Every reporter takes `Reporter`'s four events. A build also says which stage it 
 from __future__ import annotations
 
 import enum
-import logging
 from collections.abc import Sequence
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-_log = logging.getLogger("rustlambda")
+if TYPE_CHECKING:
+    import logging
+
+
+def _logger() -> logging.Logger:
+    """The "rustlambda" logger (logging is imported on first use: the CLI never needs it)."""
+    import logging
+
+    return logging.getLogger("rustlambda")
 
 
 class Stage(enum.StrEnum):
@@ -62,16 +69,16 @@ class LoggingReporter:
     """The default: everything goes to the ``rustlambda`` logger (silent unless configured)."""
 
     def info(self, message: str) -> None:
-        _log.info(message)
+        _logger().info(message)
 
     def warning(self, message: str) -> None:
-        _log.warning(message)
+        _logger().warning(message)
 
     def command(self, argv: Sequence[str]) -> None:
-        _log.debug("running: %s", " ".join(argv))
+        _logger().debug("running: %s", " ".join(argv))
 
     def output(self, line: str) -> None:
-        _log.debug("%s", line)
+        _logger().debug("%s", line)
 
     def stage(self, stage: Stage, detail: str) -> None:
-        _log.debug("%s%s", stage, f": {detail}" if detail else "")
+        _logger().debug("%s%s", stage, f": {detail}" if detail else "")

@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from .cache import CacheFile, fingerprint
 from .diagnose import rustup_without_toolchain
 from .errors import MissingTargetStdError, ToolNotFoundError, ZigNotFoundError
 from .reporting import Reporter
@@ -125,6 +126,13 @@ def _rustup_toolchain(rustc: str, env: Mapping[str, str]) -> tuple[str, list[str
     return None
 
 
+def std_cache_key(toolchain: Toolchain, triple: str, env: Mapping[str, str], cwd: Path) -> str:
+    """The std cache's key: the triple, RUSTC's and cargo's identity, rustup's selection."""
+    return fingerprint.key(
+        "std", triple, fingerprint.toolchain(toolchain.cargo, toolchain.rustc, env, cwd)
+    )
+
+
 def ensure_target_std(
     toolchain: Toolchain,
     triples: Sequence[str],
@@ -133,16 +141,24 @@ def ensure_target_std(
     cwd: Path,
     runner: CommandRunner,
     reporter: Reporter,
+    cache: CacheFile | None = None,
 ) -> None:
     """Install missing std with rustup when rustc is rustup's; otherwise stop with the fix.
 
-    Never lets a build continue into rustc's E0463 ("can't find crate for `std`").
+    Never lets a build continue into rustc's E0463 ("can't find crate for `std`"). With a
+    ``cache``, a std found once is not looked for again while the toolchain's identity
+    (`cache.fingerprint.toolchain`) stays the same.
     """
     for triple in triples:
+        key = std_cache_key(toolchain, triple, env, cwd)
+        if cache is not None and cache.get(key) is True:
+            continue
         probe = runner.run(
             [toolchain.rustc, "--print", "target-libdir", "--target", triple], env=env
         )
         if _has_std(probe):
+            if cache is not None:
+                cache.put(key, True)
             continue
         raise_if_rustup_has_no_toolchain(probe.stderr)
         rustup = _rustup_toolchain(toolchain.rustc, env)

@@ -76,9 +76,12 @@ def rustc_both() -> str:
 
 
 @pytest.fixture(scope="session")
-def build_env(rustc_both: str) -> dict[str, str]:
+def build_env(rustc_both: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RUSTFLAGS", "CARGO_LAMBDA"))}
     env["RUSTC"] = rustc_both
+    # rustlambda's per-user cache (cargo metadata, one file per manifest path): the session's
+    # own, not ~/.cache/rustlambda, which would keep a file for every temporary workspace
+    env["RUSTLAMBDA_CACHE_DIR"] = str(tmp_path_factory.mktemp("rustlambda-user-cache"))
     env.pop("CARGO_ENCODED_RUSTFLAGS", None)
     return env
 

@@ -29,3 +29,13 @@ def _no_real_subprocess(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.setattr(os, name, _refuse)
     monkeypatch.setattr(asyncio, "create_subprocess_exec", _refuse)
     monkeypatch.setattr(asyncio, "create_subprocess_shell", _refuse)
+
+
+@pytest.fixture(autouse=True)
+def _private_user_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: Any) -> None:
+    """rustlambda's per-user caches (cargo metadata) go to a folder of this test, never to the
+    real ~/.cache (tests pass their own environ, so the variable alone would not do)."""
+    import rustlambda.cache
+
+    folder = tmp_path_factory.mktemp("user-cache")
+    monkeypatch.setattr(rustlambda.cache, "user_cache_dir", lambda environ: folder)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rustlambda.compilers.zigenv import RECORD_VAR
 from rustlambda.util.cmd import Completed
 
 #: A real ELF executable to stand in for cargo's output (read, never run).
@@ -38,6 +39,9 @@ class FakeRunner:
     produce: Callable[[Sequence[str]], None] | None = None
     calls: list[Call] = field(default_factory=list)
     builds: list[Call] = field(default_factory=list)
+    #: the variables cargo-zigbuild adds when it runs rustlambda's recorder (None: it fails)
+    zig_record: dict[str, str] | None = None
+    recordings: int = 0
 
     def run(
         self, argv: Sequence[str], *, env: Mapping[str, str], cwd: Path | None = None
@@ -53,12 +57,26 @@ class FakeRunner:
             if triple in self.std_triples:
                 (libdir / "libstd-abc123.rlib").write_bytes(b"")
             return Completed(tuple(argv), 0, f"{libdir}\n", "")
+        if "zigbuild" in argv and RECORD_VAR in env:
+            return self._record_zigbuild(argv, env)
         if argv[1:3] == ("target", "add") or list(argv[1:3]) == ["target", "add"]:
             if self.rustup_installs:
                 self.std_triples.add(argv[3])
                 return Completed(tuple(argv), 0, "", "")
             return Completed(tuple(argv), 1, "", "error: could not download component")
         raise AssertionError(f"unexpected command {argv}")
+
+    def _record_zigbuild(self, argv: Sequence[str], env: Mapping[str, str]) -> Completed:
+        """What cargo-zigbuild does with rustlambda's recorder as its cargo: the recorder saves
+        the cargo command and environment (here: `zig_record`'s additions). Without
+        `zig_record`, cargo-zigbuild fails, and rustlambda runs it as such."""
+        if self.zig_record is None:
+            return Completed(tuple(argv), 1, "", "error: recording not simulated")
+        self.recordings += 1
+        args = ["build"] + [a.rsplit(".2.", 1)[0] if ".2." in a else a for a in argv[2:]]
+        recorded = {"argv": args, "env": {**env, **self.zig_record}}
+        Path(env[RECORD_VAR]).write_text(json.dumps(recorded))
+        return Completed(tuple(argv), 0, "", "")
 
     def stream(
         self,

@@ -55,6 +55,7 @@ class BuildPlan:
     triples: tuple[str, ...]  # the rustc triples whose std must exist
     notes: tuple[str, ...]
     verify: bool = True
+    target_dir: Path | None = None  # cargo's target dir (rustlambda's caches live in it)
 
 
 def select_binaries(workspace: Workspace, options: BuildOptions) -> tuple[BinTarget, ...]:
@@ -183,7 +184,9 @@ def plan_build(options: BuildOptions, *, runner: CommandRunner | None = None) ->
     cwd = (options.cwd or Path.cwd()).resolve()
     manifest = locate_manifest(options.manifest_path, cwd)
     toolchain = find_toolchain(environ)
-    workspace = load_workspace(manifest, cargo=toolchain.cargo, env=environ, runner=runner)
+    workspace = load_workspace(
+        manifest, cargo=toolchain.cargo, env=environ, runner=runner, rustc=toolchain.rustc
+    )
     selected = select_binaries(workspace, options)
     settings = resolve_build(options, environ, workspace, selected, (default_target(),))
     _check_conflicts(settings, selected)
@@ -241,6 +244,7 @@ def plan_build(options: BuildOptions, *, runner: CommandRunner | None = None) ->
         triples=tuple(dict.fromkeys(t.triple for t in settings.targets)),
         notes=tuple(notes),
         verify=settings.verify,
+        target_dir=target_dir,
     )
 
 

@@ -67,9 +67,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
-from ..elf import ElfInfo, read_elf_stream
 from ..errors import ArtifactError
 from ..targets import Arch, Runtime
 from ..util.fs import file_error
@@ -79,6 +78,9 @@ from .elf_checks import GLIBC_LIBRARIES, LOADERS, PROVIDED_LIBRARIES, elf_findin
 from .limits import UNZIPPED_LIMIT, ZIPPED_LIMIT
 from .report import CHECKS, ArtifactReport, Finding, Level, Linkage, VerifyReport, exec_error
 from .sources import is_zip
+
+if TYPE_CHECKING:
+    from ..elf import ElfInfo
 
 __all__ = [
     "GLIBC_LIBRARIES",
@@ -163,6 +165,8 @@ def _read_elf(
         findings.append(not_elf_finding(exe, stream.read(2) == b"#!"))
         return None
     stream.seek(0)
+    from ..elf import read_elf_stream  # pyelftools: only when an ELF is read (~30 ms to import)
+
     try:
         return read_elf_stream(stream, exe.member or str(exe.path))
     except ArtifactError as exc:

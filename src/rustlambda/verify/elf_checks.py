@@ -11,10 +11,14 @@
 
 from __future__ import annotations
 
-from ..elf import ElfInfo
+from typing import TYPE_CHECKING
+
 from ..targets import Arch, Runtime, version_str
 from .report import Finding, crash_error, exec_error
 from .sources import Executable
+
+if TYPE_CHECKING:
+    from ..elf import ElfInfo
 
 GLIBC_LIBRARIES = frozenset(
     {

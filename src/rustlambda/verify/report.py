@@ -39,6 +39,20 @@ class Finding:
     def ok(self) -> bool:
         return self.level != "error"
 
+    @classmethod
+    def from_dict(cls, data: Any) -> Finding:
+        """The inverse of `to_dict` (rustlambda's verification cache); KeyError/ValueError/
+        TypeError on anything else."""
+        if data["level"] not in ("ok", "warning", "error") or data["check"] not in CHECKS:
+            raise ValueError(f"not a finding: {data!r}")
+        return cls(
+            str(data["check"]),
+            data["level"],
+            str(data["message"]),
+            _optional(data["lambda_error"]),
+            _optional(data["fix"]),
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "check": self.check,
@@ -82,6 +96,27 @@ class ArtifactReport:
     @property
     def label(self) -> str:
         return f"{self.path}:{self.member}" if self.member else str(self.path)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> ArtifactReport:
+        """The inverse of `to_dict` (rustlambda's verification cache); KeyError/ValueError/
+        TypeError on anything else."""
+        glibc = data["max_glibc"]
+        major, minor = (int(part) for part in str(glibc).split(".")) if glibc else (0, 0)
+        return cls(
+            path=Path(str(data["path"])),
+            member=_optional(data["member"]),
+            kind=ArtifactKind(data["kind"]),
+            arch=Arch(data["arch"]) if data["arch"] else None,
+            expected_arch=Arch(data["expected_arch"]) if data["expected_arch"] else None,
+            linkage=Linkage(data["linkage"]),
+            interpreter=_optional(data["interpreter"]),
+            max_glibc=(major, minor) if glibc else None,
+            needed=tuple(str(n) for n in data["needed"]),
+            size=int(data["size"]),
+            sha256=str(data["sha256"]),
+            findings=tuple(Finding.from_dict(f) for f in data["findings"]),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -161,3 +196,7 @@ def crash_error(kind: ArtifactKind, run_path: str, message: str) -> str:
     """The error Lambda shows when the executable starts and dies at once."""
     error = "Extension.Crash" if kind is ArtifactKind.EXTENSION else "Runtime.ExitError"
     return f"{error}: {run_path}: {message}"
+
+
+def _optional(value: Any) -> str | None:
+    return None if value is None else str(value)

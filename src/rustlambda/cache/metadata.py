@@ -1,0 +1,81 @@
+"""The ``cargo metadata --no-deps`` cache: the workspace as cargo described it, reused while
+nothing that shapes that description changed.
+
+Per-user (the target dir is one of the things cargo metadata tells), one file per manifest.
+The key: the manifest's path, cargo's and rustc's identity (`fingerprint.toolchain`), the build
+variables of the environment (``CARGO_TARGET_DIR``, ``CARGO_BUILD_*``, ...), the cargo config
+files that apply, and every ``Cargo.toml`` from the manifest's folder up (a workspace root can
+appear above). Stored with the value, and compared on every use, are the stamps of what cargo
+read or discovered: the workspace's ``Cargo.toml`` and ``Cargo.lock``, each package's manifest,
+its folder, ``src/``, ``src/bin/`` and ``examples/`` (their modification time changes when a
+file is added, removed or renamed in them: a new ``src/bin/x.rs``, a new ``build.rs``), and the
+folders that hold the packages (a new member next to the others, matched by a glob).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ..optimize import config_files
+from . import CacheFile
+from . import fingerprint as fp
+
+
+def _cache(manifest: Path, env: Mapping[str, str]) -> CacheFile:
+    name = hashlib.sha256(str(manifest).encode()).hexdigest()[:16]
+    return CacheFile.per_user(f"metadata-{name}", env)
+
+
+def _key(manifest: Path, cargo: str, rustc: str, env: Mapping[str, str]) -> str:
+    folders = (manifest.parent, *manifest.parent.parents)
+    return fp.key(
+        "metadata",
+        str(manifest),
+        fp.toolchain(cargo, rustc, env, manifest.parent),
+        fp.build_env(env),
+        fp.stamps(config_files(manifest.parent, env)),
+        fp.stamps(folder / "Cargo.toml" for folder in folders),
+    )
+
+
+def watched_paths(data: Mapping[str, Any]) -> list[Path]:
+    """What the description depends on besides the key (see the module docstring)."""
+    root = Path(data["workspace_root"])
+    paths = [root, root / "Cargo.toml", root / "Cargo.lock"]
+    for package in data["packages"]:
+        manifest = Path(package["manifest_path"])
+        folder = manifest.parent
+        paths += [manifest, folder, folder.parent, folder / "src", folder / "src" / "bin"]
+        paths.append(folder / "examples")
+    return list(dict.fromkeys(paths))
+
+
+def lookup(manifest: Path, cargo: str, rustc: str, env: Mapping[str, str]) -> dict[str, Any] | None:
+    """The cached ``cargo metadata`` JSON for ``manifest``, or None."""
+    value = _cache(manifest, env).get(_key(manifest, cargo, rustc, env))
+    try:
+        data = value["data"]
+        recorded = [(str(path), stamp) for path, stamp in value["stamps"]]
+        current = [[str(p), fp.stamp(p)] for p in watched_paths(data)]
+    except (TypeError, KeyError, ValueError):
+        return None
+    if [[p, list(s) if s else None] for p, s in recorded] != [
+        [p, list(s) if s else None] for p, s in current
+    ]:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def store(
+    manifest: Path, cargo: str, rustc: str, env: Mapping[str, str], data: Mapping[str, Any]
+) -> None:
+    try:
+        stamps = [[str(p), fp.stamp(p)] for p in watched_paths(data)]
+    except (TypeError, KeyError):
+        return
+    cache = _cache(manifest, env)
+    cache.max_entries = 4
+    cache.put(_key(manifest, cargo, rustc, env), {"data": data, "stamps": stamps})
