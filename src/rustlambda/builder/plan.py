@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import layout
+from ..cache import CachePlan, plan_cache
 from ..compilers import backend_for
 from ..errors import ConfigError, NoBinaryTargetsError, UnknownBinaryError
 from ..layout import ArtifactKind
@@ -50,6 +51,8 @@ class BuildPlan:
     triples: tuple[str, ...]  # the rustc triples whose std must exist
     notes: tuple[str, ...]
     verify: bool = True
+    #: ``--cache sccache``: the compile cache (its variables are in ``env`` already).
+    cache: CachePlan | None = None
 
 
 def select_binaries(workspace: Workspace, options: BuildOptions) -> tuple[BinTarget, ...]:
@@ -181,6 +184,12 @@ def plan_build(options: BuildOptions, *, runner: CommandRunner | None = None) ->
     notes = list(settings.warnings) + list(invocation.notes) + list(overrides.notes)
     build_env = {**environ, **_function_env(settings, notes), **settings.build_env}
     build_env.update({**invocation.env, **overrides.env})
+    cache = plan_cache(
+        settings.cache, settings.compiler.kind, environ, (workspace.root, target_dir)
+    )
+    if cache is not None:
+        notes += cache.notes
+        build_env.update(cache.env)
     lambda_dir = (
         (cwd / settings.lambda_dir).resolve()
         if settings.lambda_dir
@@ -200,6 +209,7 @@ def plan_build(options: BuildOptions, *, runner: CommandRunner | None = None) ->
         triples=tuple(dict.fromkeys(t.triple for t in settings.targets)),
         notes=tuple(notes),
         verify=settings.verify,
+        cache=cache,
     )
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from ..cache import CacheStats, sccache_server, write_last_build
 from ..diagnose import diagnose
 from ..errors import ArtifactError, CompileError
 from ..layout import ArtifactKind
@@ -47,7 +49,9 @@ def run_plan(
         lines.append(line)
         reporter.output(line)
 
-    code = runner.stream(plan.argv, env=plan.env, cwd=plan.cwd, on_line=on_line)
+    code, cache = _cargo(plan, runner, on_line)
+    if cache is not None:
+        reporter.info(cache.summary())
     if code != 0:
         names = ", ".join(sorted({b.name for b in plan.selected}))
         known = diagnose(lines, plan.triples)
@@ -78,7 +82,24 @@ def run_plan(
                 reporter.warning(warning)
                 warnings.append(warning)
         verification.raise_on_failure()
-    return BuildResult(tuple(artifacts), plan.lambda_dir, plan.argv, tuple(warnings), verification)
+    return BuildResult(
+        tuple(artifacts), plan.lambda_dir, plan.argv, tuple(warnings), verification, cache
+    )
+
+
+def _cargo(
+    plan: BuildPlan, runner: CommandRunner, on_line: Callable[[str], None]
+) -> tuple[int, CacheStats | None]:
+    """Run the cargo command; with a compile cache, inside its own sccache server, whose
+    statistics are this build's (also kept for ``rustlambda system``)."""
+    if plan.cache is None:
+        return runner.stream(plan.argv, env=plan.env, cwd=plan.cwd, on_line=on_line), None
+    with sccache_server(plan.cache, plan.env, runner) as session:
+        code = runner.stream(plan.argv, env=session.env, cwd=plan.cwd, on_line=on_line)
+        stats = session.stats()
+    if stats is not None:
+        write_last_build(stats, plan.workspace.root, time.time(), plan.env)
+    return code, stats
 
 
 def _verify(artifacts: Sequence[Artifact], runtime: Runtime) -> VerifyReport:
