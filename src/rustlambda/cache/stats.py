@@ -46,11 +46,11 @@ class CacheStats:
         return self.hits / looked_up if looked_up else None
 
     def summary(self) -> str:
-        """One line: ``sccache (S3, bucket: b): 13 hits, 4 misses (76%), 19 not cacheable``."""
+        """One line: ``sccache (s3, name: b, prefix: /ci/): 76% hit rate (13 hits, ...)``."""
         rate = self.hit_rate
         shown = "no cacheable compilations" if rate is None else f"{rate:.0%} hit rate"
         line = (
-            f"compile cache {self.location}: {shown} ({self.hits} hits, {self.misses} misses, "
+            f"sccache ({self.location}): {shown} ({self.hits} hits, {self.misses} misses, "
             f"{self.not_cacheable} not cacheable"
         )
         if self.write_errors or self.read_errors:
