@@ -155,6 +155,13 @@ def plan_build(options: BuildOptions, *, runner: CommandRunner | None = None) ->
     selected = select_binaries(workspace, options)
     settings = resolve_build(options, environ, workspace, selected, (default_target(),))
     _check_conflicts(settings, selected)
+    target_dir = workspace.target_directory
+    if settings.target_dir is not None:
+        target_dir = (cwd / settings.target_dir).resolve()
+    # before the compiler's checks: --cache with cross is refused whether cross is there or not
+    cache = plan_cache(
+        settings.cache, settings.compiler.kind, environ, (workspace.root, target_dir)
+    )
     invocation = backend_for(settings.compiler.kind).invocation(
         settings.compiler, settings.targets, settings.runtime, toolchain, environ
     )
@@ -167,9 +174,6 @@ def plan_build(options: BuildOptions, *, runner: CommandRunner | None = None) ->
         cwd=workspace.root,
         environ=environ,
     )
-    target_dir = workspace.target_directory
-    if settings.target_dir is not None:
-        target_dir = (cwd / settings.target_dir).resolve()
     argv = [
         *invocation.head,
         *(arg for triple in invocation.triples for arg in ("--target", triple)),
@@ -184,9 +188,6 @@ def plan_build(options: BuildOptions, *, runner: CommandRunner | None = None) ->
     notes = list(settings.warnings) + list(invocation.notes) + list(overrides.notes)
     build_env = {**environ, **_function_env(settings, notes), **settings.build_env}
     build_env.update({**invocation.env, **overrides.env})
-    cache = plan_cache(
-        settings.cache, settings.compiler.kind, environ, (workspace.root, target_dir)
-    )
     if cache is not None:
         notes += cache.notes
         build_env.update(cache.env)
