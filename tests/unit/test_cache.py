@@ -113,7 +113,7 @@ def test_the_cargo_command_is_unchanged_and_sccache_wraps_rustc(project: Project
         "RUSTC_WRAPPER": environ["PATH"].split(os.pathsep)[0] + "/sccache",
         "SCCACHE_DIR": environ["XDG_CACHE_HOME"] + "/rustlambda/sccache",
         "SCCACHE_BASEDIRS": str(root),  # the target dir is inside it
-        "SCCACHE_IDLE_TIMEOUT": "120",
+        "SCCACHE_IDLE_TIMEOUT": "3600",
     }
 
 

