@@ -143,6 +143,21 @@ def test_the_users_sccache_settings_pass_through(project: Project, tmp_path: Pat
     assert plan.env["SCCACHE_BASEDIRS"] == f"{root}{os.pathsep}{target}"
 
 
+def test_cargo_target_dir_reaches_cargo_as_an_argument(project: Project, tmp_path: Path) -> None:
+    """sccache hashes every CARGO_* variable: CARGO_TARGET_DIR (different on every CI machine)
+    would make every Rust entry miss, so with the cache it becomes --target-dir."""
+    root, runner, environ = project
+    target = tmp_path / "ci-target"
+    runner.metadata["target_directory"] = str(target)
+    env = {**environ, "CARGO_TARGET_DIR": str(target)}
+    plain = plan_build(options(root, env), runner=runner)
+    cached = plan_build(options(root, env, cache=CacheKind.SCCACHE), runner=runner)
+    assert plain.env["CARGO_TARGET_DIR"] == str(target) and "--target-dir" not in plain.argv
+    assert "CARGO_TARGET_DIR" not in cached.env
+    assert cached.argv[cached.argv.index("--target-dir") + 1] == str(target)
+    assert cached.outputs[0].source == plain.outputs[0].source
+
+
 def test_metadata_key_and_environment_variable(project: Project) -> None:
     root, runner, environ = project
     (root / "Cargo.toml").write_text(

@@ -162,6 +162,11 @@ def plan_build(options: BuildOptions, *, runner: CommandRunner | None = None) ->
     cache = plan_cache(
         settings.cache, settings.compiler.kind, environ, (workspace.root, target_dir)
     )
+    # sccache's keys include every CARGO_* variable: a CARGO_TARGET_DIR that differs between
+    # machines would miss every Rust entry, so the cache gets the same dir as an argument
+    as_argument = settings.target_dir is not None or (
+        cache is not None and bool(environ.get("CARGO_TARGET_DIR"))
+    )
     invocation = backend_for(settings.compiler.kind).invocation(
         settings.compiler, settings.targets, settings.runtime, toolchain, environ
     )
@@ -179,7 +184,7 @@ def plan_build(options: BuildOptions, *, runner: CommandRunner | None = None) ->
         *(arg for triple in invocation.triples for arg in ("--target", triple)),
         *(["--release"] if profile == "release" else ["--profile", profile]),
         *("--manifest-path", str(manifest)),
-        *_cargo_args(options, settings, selected, target_dir),
+        *_cargo_args(options, settings, selected, target_dir, as_argument),
         *settings.cargo_flags,
         *overrides.args(),
         *settings.compiler.extra_args,
@@ -191,6 +196,8 @@ def plan_build(options: BuildOptions, *, runner: CommandRunner | None = None) ->
     if cache is not None:
         notes += cache.notes
         build_env.update(cache.env)
+        if as_argument:
+            build_env.pop("CARGO_TARGET_DIR", None)
     lambda_dir = (
         (cwd / settings.lambda_dir).resolve()
         if settings.lambda_dir
@@ -219,6 +226,7 @@ def _cargo_args(
     settings: BuildSettings,
     selected: Sequence[BinTarget],
     target_dir: Path,
+    as_argument: bool,
 ) -> list[str]:
     """Selection, features and cargo's own switches, as cargo takes them."""
     argv: list[str] = []
@@ -240,7 +248,7 @@ def _cargo_args(
         ("--no-default-features", settings.no_default_features),
     )
     argv += [flag for flag, on in features if on]
-    if settings.target_dir is not None:
+    if as_argument:
         argv += ["--target-dir", str(target_dir)]
     return argv
 
