@@ -107,7 +107,7 @@ class BuildOptions:
     all_features: bool | None = None
     no_default_features: bool | None = None
     skip_target_check: bool | None = None
-    #: ``--cache sccache``: rustc runs through sccache (`rustlambda.cache`).
+    #: ``--cache sccache``: rustc runs through sccache (`rustlambda.compilecache`).
     cache: CacheKind | None = None
     env: Mapping[str, str] | None = None
     #: ``--env-var`` / ``--env-file``: variables for cargo's environment (cargo-lambda's build

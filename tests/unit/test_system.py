@@ -122,7 +122,7 @@ def machine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[dict[str, 
     sccache = bin_dir / "sccache"
     sccache.write_text("#!/bin/sh\nexit 99\n")
     sccache.chmod(0o755)
-    for module in ("rustlambda.system.cache", "rustlambda.cache.sccache"):
+    for module in ("rustlambda.system.cache", "rustlambda.compilecache.sccache"):
         monkeypatch.setattr(f"{module}.find_sccache", lambda env: str(sccache))
     environ = {
         "PATH": str(bin_dir),

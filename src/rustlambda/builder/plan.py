@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import layout
-from ..cache import CachePlan, plan_cache
+from ..compilecache import CachePlan, plan_cache
 from ..compilers import backend_for
 from ..errors import ConfigError, NoBinaryTargetsError, UnknownBinaryError
 from ..layout import ArtifactKind

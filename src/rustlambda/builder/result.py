@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..cache import CacheStats
+from ..compilecache import CacheStats
 from ..layout import ArtifactKind
 from ..package import ZipResult
 from ..targets import Arch, Target

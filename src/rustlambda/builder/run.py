@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from ..cache import CacheStats, sccache_server, write_last_build
+from ..compilecache import CacheStats, sccache_server, write_last_build
 from ..diagnose import diagnose
 from ..errors import ArtifactError, CompileError
 from ..layout import ArtifactKind

@@ -9,7 +9,7 @@ import os
 import time
 from pathlib import Path
 
-from ..cache import (
+from ..compilecache import (
     INSTALL_FIX,
     find_sccache,
     plan_cache,

@@ -1,5 +1,5 @@
 """The row of ``[*.metadata.lambda.build]`` that chooses the shared compile cache (rustlambda's
-addition; cargo-lambda has none): see `rustlambda.cache`."""
+addition; cargo-lambda has none): see `rustlambda.compilecache`."""
 
 from __future__ import annotations
 
