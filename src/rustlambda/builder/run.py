@@ -5,12 +5,15 @@ into the lambda dir (`install`): a failed build leaves the previous artifacts un
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from ..cache import MAX_ENTRIES, CacheFile, fingerprint
+from ..compilecache import CacheSession, CacheStats, sccache_server, write_last_build
 from ..compilers.zigenv import direct_command
 from ..diagnose import diagnose
 from ..errors import ArtifactError, CompileError, Interrupted, VerifyError
@@ -45,7 +48,7 @@ def run_plan(
         reporter.warning(note)
     untouched = f"nothing was installed: the previous artifacts in {plan.lambda_dir} are untouched"
     try:
-        _compile(plan, reporter, runner)
+        cache = _compile(plan, reporter, runner)
     except Interrupted as exc:
         exc.add_context(f"; {untouched}")
         raise
@@ -88,11 +91,14 @@ def run_plan(
             else f"{stopped}; {untouched}"
         )
         raise signals.interrupted(exc.signum, message) from exc
-    return BuildResult(tuple(artifacts), plan.lambda_dir, plan.argv, tuple(warnings), verification)
+    return BuildResult(
+        tuple(artifacts), plan.lambda_dir, plan.argv, tuple(warnings), verification, cache
+    )
 
 
-def _compile(plan: BuildPlan, reporter: Reporter, runner: CommandRunner) -> None:
-    """The one cargo run; a failure becomes the error that says what it is."""
+def _compile(plan: BuildPlan, reporter: Reporter, runner: CommandRunner) -> CacheStats | None:
+    """The one cargo run, and the compile cache's statistics for it (with ``--cache``); a
+    failure becomes the error that says what it is."""
     std_cache = _cache(plan, "std")
     if not plan.settings.skip_target_check:
         ensure_target_std(
@@ -105,15 +111,22 @@ def _compile(plan: BuildPlan, reporter: Reporter, runner: CommandRunner) -> None
             cache=std_cache,
         )
     report_stage(reporter, Stage.COMPILING, _targets(plan))
-    argv, env, zig_key = _cargo_command(plan, runner)
-    reporter.command(argv)
     lines: list[str] = []
 
     def on_line(line: str) -> None:
         lines.append(line)
         reporter.output(line)
 
-    code = runner.stream(argv, env=env, cwd=plan.cwd, on_line=on_line)
+    # with --cache, everything that may run rustc (recording cargo-zigbuild's environment too)
+    # runs inside the build's private sccache server: a wrapper started outside it would start
+    # sccache's default server, which would outlive the build
+    with _compile_cache(plan, runner) as session:
+        argv, env, zig_key = _cargo_command(plan, session.env if session else plan.env, runner)
+        reporter.command(argv)
+        code = runner.stream(argv, env=env, cwd=plan.cwd, on_line=on_line)
+        cache = _cache_stats(plan, session)
+    if cache is not None:
+        reporter.info(cache.summary())
     if code != 0:
         # whatever was cached about this build is looked up again next time: a std removed
         # since it was found, a recorded zig environment gone wrong in a way its key missed
@@ -134,6 +147,7 @@ def _compile(plan: BuildPlan, reporter: Reporter, runner: CommandRunner) -> None
             "fix the errors cargo reports above, then build again",
             details=_diagnostics(lines),
         )
+    return cache
 
 
 def _raise_on_failure(verification: VerifyReport, untouched: str) -> None:
@@ -144,6 +158,23 @@ def _raise_on_failure(verification: VerifyReport, untouched: str) -> None:
         raise
 
 
+def _compile_cache(
+    plan: BuildPlan, runner: CommandRunner
+) -> AbstractContextManager[CacheSession | None]:
+    """The build's private sccache server with ``--cache`` (`compilecache.sccache_server`)."""
+    if plan.cache is None:
+        return nullcontext()
+    return sccache_server(plan.cache, plan.env, runner)
+
+
+def _cache_stats(plan: BuildPlan, session: CacheSession | None) -> CacheStats | None:
+    """The compile cache's statistics for this build (also kept for ``rustlambda system``)."""
+    stats = session.stats() if session else None
+    if stats is not None:
+        write_last_build(stats, plan.workspace.root, time.time(), plan.env)
+    return stats
+
+
 def _cache(plan: BuildPlan, name: str, max_entries: int = MAX_ENTRIES) -> CacheFile:
     """One of rustlambda's caches in the target dir (a disabled one without a target dir)."""
     if plan.target_dir is None:
@@ -152,16 +183,16 @@ def _cache(plan: BuildPlan, name: str, max_entries: int = MAX_ENTRIES) -> CacheF
 
 
 def _cargo_command(
-    plan: BuildPlan, runner: CommandRunner
+    plan: BuildPlan, env: Mapping[str, str], runner: CommandRunner
 ) -> tuple[Sequence[str], Mapping[str, str], str | None]:
     """What to run: with zig, cargo itself with cargo-zigbuild's environment, recorded once
     (`compilers.zigenv`; the third value is that record's cache key); cargo-zigbuild as such
     when that cannot be derived."""
     if plan.settings.compiler.kind is not Compiler.ZIG or plan.target_dir is None:
-        return plan.argv, plan.env, None
+        return plan.argv, env, None
     direct = direct_command(
         plan.argv,
-        plan.env,
+        env,
         cwd=plan.cwd,
         cargo=plan.toolchain.cargo,
         rustc=plan.toolchain.rustc,
@@ -169,7 +200,7 @@ def _cargo_command(
         runner=runner,
     )
     if direct is None:
-        return plan.argv, plan.env, None
+        return plan.argv, env, None
     return direct.argv, direct.env, direct.key
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from ..errors import ConfigError
-from ..options import BuildOptions, Compiler, CompilerSettings, OutputFormat
+from ..options import BuildOptions, CacheKind, Compiler, CompilerSettings, OutputFormat
 from ..project import BinTarget, Workspace
 from ..settings import table as t
 from ..settings.cargolambda import GlobalConfig, select
@@ -60,6 +60,7 @@ class BuildSettings:
     all_features: bool
     no_default_features: bool
     skip_target_check: bool
+    cache: CacheKind
     target_dir: Path | None
     #: cargo's own options, as cargo's arguments (``--locked``, ``--config V``, ``-Z F``...).
     cargo_flags: tuple[str, ...]
@@ -136,6 +137,7 @@ def resolve_build(
         all_features=wide(t.ALL_FEATURES),
         no_default_features=wide(t.NO_DEFAULT_FEATURES),
         skip_target_check=wide(t.SKIP_TARGET_CHECK),
+        cache=wide(t.CACHE),
         target_dir=wide(t.TARGET_DIR),
         cargo_flags=tuple(
             arg for row in t.rows(Section.BUILD) if row.cargo for arg in row.cargo_argv(wide(row))

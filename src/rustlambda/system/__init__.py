@@ -163,7 +163,7 @@ class SystemOptions:
     settings: bool = True
 
 
-from . import tools  # noqa: E402  (its probes use the types above)
+from . import cache, tools  # noqa: E402  (their probes use the types above)
 
 #: The report's sections, in order: each a probe. Add one here (see the module docstring).
 PROBES: list[Callable[[Probe], ReportSection]] = [
@@ -172,6 +172,7 @@ PROBES: list[Callable[[Probe], ReportSection]] = [
     tools.zig,
     tools.emulation,
     tools.containers,
+    cache.cache,
 ]
 
 

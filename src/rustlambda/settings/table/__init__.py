@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from ..model import AnySetting, Section, Setting
 from .build import *  # noqa: F403
+from .cache import *  # noqa: F403
 from .cargo import *  # noqa: F403
 from .deploy import *  # noqa: F403
 from .refused import COMING as COMING
