@@ -244,6 +244,16 @@ def test_zig_env_falls_back_when_recording_fails(tmp_path: Path) -> None:
     assert _direct(argv, env, project, runner, _cache(tmp_path)) is None
 
 
+def test_zig_env_falls_back_when_its_folder_cannot_exist(tmp_path: Path) -> None:
+    """A target dir that is a file: no record (cargo-zigbuild runs and cargo says what is
+    wrong), and no OSError escapes."""
+    argv, env, project, runner = _zig_setup(tmp_path)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    cache = CacheFile(blocker / "rustlambda" / "cache" / "zigbuild-env.json")
+    assert _direct(argv, env, project, runner, cache) is None
+
+
 def test_zig_env_key_invalidation(tmp_path: Path) -> None:
     argv, env, project, _ = _zig_setup(tmp_path)
     rustc = str(Path(env["CARGO"]).parent / "rustc")

@@ -16,6 +16,7 @@ still exists. When recording fails for any reason the caller runs cargo-zigbuild
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -125,7 +126,8 @@ def _record(
     except (OSError, ValueError, TypeError, KeyError):
         return None
     finally:
-        out.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # e.g. the target dir is a file: cargo will say so
+            out.unlink(missing_ok=True)
     ignore = {"CARGO", RECORD_VAR}
     added = {k: v for k, v in seen.items() if k not in ignore and env.get(k) != v}
     removed = [k for k in env if k not in seen and k not in ignore]
