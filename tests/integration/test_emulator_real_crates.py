@@ -22,13 +22,12 @@ from typing import Any
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from rustlambda.emulator import EmulatorSettings, FunctionSpec, LogRecord, RunningEmulator, running
 from rustlambda.emulator import client as invoke_client
 from rustlambda.emulator.aws_env import resolve_aws_environment
 
-from .conftest import RealCratesBuild, lambda_client
+from .conftest import Moto, RealCratesBuild, lambda_client
 
 BOTH = pytest.mark.parametrize("arch", ["x86_64", "arm64"])
 RUST_ARCH = {"x86_64": "x86_64", "arm64": "aarch64"}
@@ -318,14 +317,8 @@ def test_both_log_apis_from_one_extension_fail_as_on_lambda(
 
 
 @pytest.fixture(scope="module")
-def moto_url() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
+def moto_url(moto: Moto) -> str:
+    return moto.url
 
 
 @BOTH

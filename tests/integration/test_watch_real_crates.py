@@ -29,11 +29,10 @@ from typing import Any
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from rustlambda.emulator.process import plan_launch
 
-from .conftest import REAL_CRATES, RealCratesBuild, lambda_client, run_cli
+from .conftest import REAL_CRATES, Moto, RealCratesBuild, lambda_client, run_cli
 from .test_watch import Watch
 
 BOTH = pytest.mark.parametrize("arch", ["x86_64", "arm64"])
@@ -67,14 +66,8 @@ def no_aws(env: dict[str, str]) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def moto_url() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
+def moto_url(moto: Moto) -> str:
+    return moto.url
 
 
 @pytest.fixture(scope="module")
