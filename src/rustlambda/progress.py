@@ -70,7 +70,7 @@ class BuildProgress:
 
     def describe(self) -> str:
         """One line: ``compiling tokio v1.40.0 [37/120]``, ``linking hello [119/120]``,
-        ``packaging 2 zips``."""
+        ``packaging 2 zips``, ``compiling hello for arm64 (waiting for file lock on ...)``."""
         if self.stage not in (Stage.COMPILING, Stage.LINKING):
             text = f"{self.stage} {self.detail}" if self.detail else str(self.stage)
             return f"{text} ({self.note})" if self.note else text
@@ -86,7 +86,8 @@ class BuildProgress:
             text += f" [{self.done}/{self.total}]"
         elif self.compiled:
             text += f" [crate {self.compiled}]"
-        return text
+        # cargo waits (for a lock) before its first crate: say so, not just the seconds ticking
+        return f"{text} ({self.note})" if self.note else text
 
 
 def plain(line: str) -> str:

@@ -132,6 +132,18 @@ def test_without_the_bar_progress_counts_compiling_lines() -> None:
     assert follower.diagnostics == ["warning: unused variable: `x`"]
 
 
+def test_a_wait_for_cargo_s_lock_after_compiling_was_announced_is_said() -> None:
+    follower, seen, _ = follow([])
+    follower.stage(Stage.COMPILING, "hello for arm64")
+    follower.output("    Blocking waiting for file lock on build directory")
+    assert (
+        seen[-1].describe()
+        == "compiling hello for arm64 (waiting for file lock on build directory)"
+    )
+    follower.output("   Compiling serde v1.0.210")
+    assert seen[-1].describe() == "compiling serde v1.0.210 [crate 1]"
+
+
 def test_progress_env_turns_the_bar_on_unless_the_user_chose() -> None:
     env = progress_env({"PATH": "/bin"})
     assert env["CARGO_TERM_PROGRESS_WHEN"] == "always" and env["CARGO_TERM_PROGRESS_WIDTH"]
