@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .cache import CacheFile, fingerprint
-from .diagnose import rustup_without_toolchain
 from .errors import MissingTargetStdError, ToolNotFoundError, ZigNotFoundError
 from .reporting import Reporter
 from .util.cmd import CommandRunner, Completed, which
@@ -102,6 +101,8 @@ def _has_std(done: Completed) -> bool:
 def raise_if_rustup_has_no_toolchain(text: str, details: str = "") -> None:
     """``text`` (a tool's error output) says rustup's proxy had no toolchain to run: that is
     what the user must fix (exit 9), not the manifest or the target."""
+    from .diagnose import rustup_without_toolchain  # the patterns: only for a failure
+
     known = rustup_without_toolchain(text)
     if known is not None:
         raise known.error(known.message, known.fix, details=details)

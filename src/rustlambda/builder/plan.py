@@ -8,9 +8,9 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .. import layout
-from ..compilecache import CachePlan, plan_cache
 from ..compilers import backend_for
 from ..errors import (
     ConfigError,
@@ -20,13 +20,16 @@ from ..errors import (
 )
 from ..layout import ArtifactKind
 from ..optimize import plan_overrides
-from ..options import BuildOptions, OutputFormat
-from ..package import ZipEntry, include_entries
+from ..options import BuildOptions, CacheKind, OutputFormat
 from ..project import BinKind, BinTarget, Workspace, load_workspace, locate_manifest
 from ..targets import Runtime, Target, default_target, version_str
 from ..toolchain import Toolchain, find_toolchain
 from ..util.cmd import CommandRunner, SubprocessRunner
 from .settings import BuildSettings, resolve_build
+
+if TYPE_CHECKING:  # imported when used: a build without --cache or zips needs neither
+    from ..compilecache import CachePlan
+    from ..package import ZipEntry
 
 
 @dataclass(frozen=True)
@@ -198,9 +201,13 @@ def plan_build(options: BuildOptions, *, runner: CommandRunner | None = None) ->
     if settings.target_dir is not None:
         target_dir = (cwd / settings.target_dir).resolve()
     # before the compiler's checks: --cache with cross is refused whether cross is there or not
-    cache = plan_cache(
-        settings.cache, settings.compiler.kind, environ, (workspace.root, target_dir)
-    )
+    cache = None
+    if settings.cache is not CacheKind.NONE:
+        from ..compilecache import plan_cache
+
+        cache = plan_cache(
+            settings.cache, settings.compiler.kind, environ, (workspace.root, target_dir)
+        )
     # sccache's keys include every CARGO_* variable: a CARGO_TARGET_DIR that differs between
     # machines would miss every Rust entry, so the cache gets the same dir as an argument
     as_argument = settings.target_dir is not None or (
@@ -314,6 +321,8 @@ def _outputs(
         if function.include and not zipped:
             notes.append(f"include for {name} only applies to zip output (--output-format zip)")
         elif zipped:
+            from ..package import include_entries
+
             includes[name] = tuple(include_entries(function.include, workspace.root))
     outputs = []
     tree = layout.LambdaDir(lambda_dir, per_arch=len(settings.targets) > 1)

@@ -6,13 +6,15 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..compilecache import CacheStats
 from ..layout import ArtifactKind
-from ..package import ZipResult
 from ..targets import Arch, Target
-from ..verify import VerifyReport
+
+if TYPE_CHECKING:  # imported when used: a no-op build without --cache or zips needs neither
+    from ..compilecache import CacheStats
+    from ..package import ZipResult
+    from ..verify.report import VerifyReport
 
 
 @dataclass(frozen=True)

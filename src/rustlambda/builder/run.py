@@ -10,22 +10,13 @@ from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..cache import MAX_ENTRIES, CacheFile, fingerprint
-from ..compilecache import CacheSession, CacheStats, sccache_server, write_last_build
 from ..compilers.zigenv import direct_command
-from ..diagnose import diagnose
 from ..errors import ArtifactError, CompileError, Interrupted, VerifyError
 from ..layout import ArtifactKind
 from ..options import BuildOptions, Compiler
-from ..package import (
-    ZipResult,
-    extension_zip_entries,
-    function_zip_entries,
-    matching_zip,
-    write_zip,
-)
 from ..reporting import LoggingReporter, Reporter, Stage, report_stage
 from ..targets import Runtime
 from ..toolchain import ensure_target_std, std_cache_key
@@ -37,6 +28,10 @@ from ..verify.report import ArtifactReport, VerifyReport
 from .install import Staging
 from .plan import BuildPlan, PlannedOutput, plan_build
 from .result import Artifact, BuildResult
+
+if TYPE_CHECKING:  # imported when used: a no-op build without --cache or zips needs neither
+    from ..compilecache import CacheSession, CacheStats
+    from ..package import ZipResult
 
 
 def run_plan(
@@ -134,6 +129,8 @@ def _compile(plan: BuildPlan, reporter: Reporter, runner: CommandRunner) -> Cach
             std_cache.discard(std_cache_key(plan.toolchain, triple, plan.env, plan.cwd))
         if zig_key is not None:
             _cache(plan, "zigbuild-env").discard(zig_key)
+        from ..diagnose import diagnose
+
         names = ", ".join(sorted({b.name for b in plan.selected}))
         known = diagnose(lines, plan.triples, code)
         if known is not None:
@@ -164,6 +161,8 @@ def _compile_cache(
     """The build's private sccache server with ``--cache`` (`compilecache.sccache_server`)."""
     if plan.cache is None:
         return nullcontext()
+    from ..compilecache import sccache_server
+
     return sccache_server(plan.cache, plan.env, runner)
 
 
@@ -171,6 +170,8 @@ def _cache_stats(plan: BuildPlan, session: CacheSession | None) -> CacheStats | 
     """The compile cache's statistics for this build (also kept for ``rustlambda system``)."""
     stats = session.stats() if session else None
     if stats is not None:
+        from ..compilecache import write_last_build
+
         write_last_build(stats, plan.workspace.root, time.time(), plan.env)
     return stats
 
@@ -385,6 +386,8 @@ def _pack(
 ) -> ZipResult:
     """The reproducible zip next to the executable: the one there if it is already exactly
     that, else a new one, staged."""
+    from ..package import extension_zip_entries, function_zip_entries, matching_zip, write_zip
+
     assert output.zip_dest is not None
     if output.kind is ArtifactKind.EXTENSION:
         entries = extension_zip_entries(

@@ -29,7 +29,8 @@ def build_command(flags: BuildFlags, as_json: bool) -> None:
             "pass one: --json for rustlambda's result, --message-format json for cargo's messages",
         )
     color = options.color.value if options.color else None
-    err, out = render.stderr(color), render.stdout(color)
+    err = render.stream_console(color, stderr=True)
+    out = render.stream_console(color, stderr=False)
     reporter = render.ConsoleReporter(
         err,
         verbose=flags.verbose > 0,

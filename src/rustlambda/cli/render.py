@@ -10,13 +10,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-from rich.markup import escape
 
 from ..errors import RustLambdaError
 from ..layout import ArtifactKind
+from .plain import PlainConsole, escape, plain_stream
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from ..builder import BuildResult
     from ..deployer import Deployment, DeployResult
     from ..deployer.pool import Progress
@@ -25,11 +26,26 @@ if TYPE_CHECKING:
 
 
 def stderr(color: str | None = None) -> Console:
+    from rich.console import Console
+
     return Console(stderr=True, soft_wrap=True, **_color(color))
 
 
 def stdout(color: str | None = None) -> Console:
+    from rich.console import Console
+
     return Console(soft_wrap=True, **_color(color))
+
+
+def stream_console(color: str | None = None, *, stderr: bool) -> Console | PlainConsole:
+    """`stderr` or `stdout`, as a `PlainConsole` where rich would write plain text (a pipe):
+    the same text, without importing rich for it."""
+    stream = sys.stderr if stderr else sys.stdout
+    if plain_stream(stream, color):
+        return PlainConsole(stderr=stderr, soft_wrap=True, **_color(color))
+    from rich.console import Console
+
+    return Console(stderr=stderr, soft_wrap=True, **_color(color))
 
 
 def _color(color: str | None) -> dict[str, Any]:
@@ -55,7 +71,7 @@ class ConsoleReporter:
 
     def __init__(
         self,
-        console: Console,
+        console: Console | PlainConsole,
         *,
         verbose: bool,
         quiet: bool,
@@ -119,9 +135,9 @@ class DeployReporter(ConsoleReporter):
         self.console.print(line, highlight=False)
 
 
-def print_error(exc: RustLambdaError, console: Console | None = None) -> None:
+def print_error(exc: RustLambdaError, console: Console | PlainConsole | None = None) -> None:
     """``error: <message>`` and ``fix: <fix>``, after the tool output the error carries."""
-    console = console or stderr()
+    console = console or stream_console(stderr=True)
     if exc.details:
         console.print(exc.details, markup=False, highlight=False)
     console.print(f"[bold red]error[/]: {escape(exc.message)}", highlight=False)
@@ -129,7 +145,9 @@ def print_error(exc: RustLambdaError, console: Console | None = None) -> None:
         console.print(f"[bold]fix[/]: {escape(exc.fix)}", highlight=False)
 
 
-def build_result(out: Console, result: BuildResult, err: Console | None = None) -> None:
+def build_result(
+    out: Console | PlainConsole, result: BuildResult, err: Console | PlainConsole | None = None
+) -> None:
     """The artifacts and what verification found (`rustlambda.cli.tables`)."""
     from . import tables
 

@@ -10,14 +10,15 @@ or a failed build's diagnostics in full, as cargo printed them.
 from __future__ import annotations
 
 import time
-from typing import Any
-
-from rich.console import Console
-from rich.markup import escape
-from rich.text import Text
+from typing import TYPE_CHECKING, Any
 
 from ..progress import BuildProgress
 from ..reporting import Stage
+from .plain import PlainConsole, as_rich, escape
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.text import Text
 
 
 class BuildStatus:
@@ -29,7 +30,7 @@ class BuildStatus:
     PIPE_EVERY = 5.0
 
     def __init__(
-        self, console: Console, *, live: bool, quiet: bool, diagnostics: bool = True
+        self, console: Console | PlainConsole, *, live: bool, quiet: bool, diagnostics: bool = True
     ) -> None:
         self.console = console
         self.live = live
@@ -51,7 +52,7 @@ class BuildStatus:
             return
         if self.live:
             if self._status is None:
-                self._status = self.console.status(self)
+                self._status = as_rich(self.console).status(self)
                 self._status.start()
             return
         # At once when a stage starts (or cargo starts waiting for its lock...), once each; else
@@ -73,6 +74,8 @@ class BuildStatus:
 
     def __rich__(self) -> Text:
         """The live line, rendered a few times a second (so the seconds tick); cut to fit."""
+        from rich.text import Text  # the live line: a terminal's
+
         line = Text.from_markup("[bold green]building[/] ")
         progress = self.progress
         if progress is None:

@@ -14,13 +14,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-from rich.markup import escape
 
 from ..targets import version_str
+from .plain import PlainConsole, as_rich, escape
 
 if TYPE_CHECKING:
-    from rich.console import JustifyMethod
+    from rich.console import Console, JustifyMethod
     from rich.table import Table
 
     from ..builder import BuildResult
@@ -129,7 +128,9 @@ def _table(
     return table
 
 
-def build_result(out: Console, result: BuildResult, err: Console | None = None) -> None:
+def build_result(
+    out: Console | PlainConsole, result: BuildResult, err: Console | PlainConsole | None = None
+) -> None:
     """The artifacts: a table on a terminal ending with what verification found; on a pipe
     one tab-separated line each (and what verification found on ``err``)."""
     if not out.is_terminal:
@@ -151,7 +152,7 @@ def build_result(out: Console, result: BuildResult, err: Console | None = None) 
         verdict = verdicts.get(path, "[dim]-[/]")
         rows.append([escape(a.function), *kind, a.arch.value, human(size), verdict, shown(path)])
     if rows:
-        fit_table(out, columns, rows, path_column=len(columns) - 1)
+        fit_table(as_rich(out), columns, rows, path_column=len(columns) - 1)
     out.print(escape(verified(result)), highlight=False)
 
 

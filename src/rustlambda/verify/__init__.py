@@ -67,20 +67,43 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 from ..errors import ArtifactError
 from ..targets import Arch, Runtime
 from ..util.fs import file_error
 from ..util.hashing import digest_stream
-from . import sources
-from .elf_checks import GLIBC_LIBRARIES, LOADERS, PROVIDED_LIBRARIES, elf_findings, not_elf_finding
-from .limits import UNZIPPED_LIMIT, ZIPPED_LIMIT
 from .report import CHECKS, ArtifactReport, Finding, Level, Linkage, VerifyReport, exec_error
-from .sources import is_zip
 
 if TYPE_CHECKING:
     from ..elf import ElfInfo
+    from . import sources
+    from .elf_checks import GLIBC_LIBRARIES, LOADERS, PROVIDED_LIBRARIES
+    from .limits import UNZIPPED_LIMIT, ZIPPED_LIMIT
+    from .sources import is_zip
+
+#: Names this package re-exports from the modules that check files, imported when first used:
+#: a build whose artifacts are unchanged reads only `report` (its cached reports).
+_LAZY = {
+    "GLIBC_LIBRARIES": "elf_checks",
+    "LOADERS": "elf_checks",
+    "PROVIDED_LIBRARIES": "elf_checks",
+    "UNZIPPED_LIMIT": "limits",
+    "ZIPPED_LIMIT": "limits",
+    "is_zip": "sources",
+    "sources": "sources",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    loaded = importlib.import_module(f"{__name__}.{module}")
+    return loaded if name == module else getattr(loaded, name)
+
 
 __all__ = [
     "GLIBC_LIBRARIES",
@@ -109,6 +132,8 @@ def verify_path(
 def verify_artifacts(
     paths: Sequence[Path], *, runtime: Runtime = Runtime.AL2023, arch: Arch | None = None
 ) -> VerifyReport:
+    from . import sources
+
     if not paths:
         raise ArtifactError("nothing to verify", "pass a bootstrap, a zip or target/lambda")
     found: dict[Path, sources.Source] = {}
@@ -130,6 +155,8 @@ def verify_artifacts(
 
 def _check(exe: sources.Executable, stream: IO[bytes], runtime: Runtime) -> ArtifactReport:
     """Every check of one executable, read from ``stream`` (seekable)."""
+    from .elf_checks import elf_findings
+
     digest = digest_stream(stream)
     stream.seek(0)
     findings = list(exe.extra)
@@ -160,6 +187,8 @@ def _read_elf(
     exe: sources.Executable, stream: IO[bytes], findings: list[Finding]
 ) -> ElfInfo | None:
     """The ELF header and dynamic section, or None with the finding that says why not."""
+    from .elf_checks import not_elf_finding
+
     if stream.read(4) != b"\x7fELF":
         stream.seek(0)
         findings.append(not_elf_finding(exe, stream.read(2) == b"#!"))
