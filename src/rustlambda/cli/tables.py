@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import click
 
 from ..targets import version_str
+from ..util.fs import human_size
 from .plain import PlainConsole, as_rich, escape
 
 if TYPE_CHECKING:
@@ -37,16 +38,6 @@ def shown(path: Path) -> str:
         return str(path.relative_to(Path.cwd()))
     except ValueError:
         return str(path)
-
-
-def human(size: int) -> str:
-    """``1.2 MiB``."""
-    value = float(size)
-    for unit in ("B", "KiB", "MiB"):
-        if value < 1024:
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} GiB"
 
 
 def wrap_path(path: str, width: int) -> str:
@@ -150,7 +141,9 @@ def build_result(
         size, path = (a.zip.size, a.zip.path) if a.zip else (a.size, a.path)
         kind = [a.kind.value] if extensions else []
         verdict = verdicts.get(path, "[dim]-[/]")
-        rows.append([escape(a.function), *kind, a.arch.value, human(size), verdict, shown(path)])
+        rows.append(
+            [escape(a.function), *kind, a.arch.value, human_size(size), verdict, shown(path)]
+        )
     if rows:
         fit_table(as_rich(out), columns, rows, path_column=len(columns) - 1)
     out.print(escape(verified(result)), highlight=False)
@@ -222,7 +215,7 @@ def verification(console: Console, report: VerifyReport) -> None:
             a.arch.value if a.arch else "?",
             a.linkage.value,
             version_str(a.max_glibc) if a.max_glibc else "-",
-            human(a.size),
+            human_size(a.size),
             (a.sha256 or "-")[:8],
             "[green]ok[/]" if a.ok else "[bold red]FAIL[/]",
             _label(a),

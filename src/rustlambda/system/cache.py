@@ -19,6 +19,7 @@ from ..compilecache import (
 from ..errors import RustLambdaError
 from ..options import CacheKind, Compiler
 from ..util.cmd import which
+from ..util.fs import human_size
 from . import Item, Probe, ReportSection, Status
 
 #: The variable that selects each of sccache's remote backends (the first one set wins here;
@@ -70,7 +71,7 @@ def _storage(probe: Probe, installed: bool) -> Item:
                 detail += f", {var}={env[var]}"
     else:
         found_by = "SCCACHE_DIR" if env.get("SCCACHE_DIR") else "rustlambda's default"
-        detail = f"local disk, {_human(_size(local))} used"
+        detail = f"local disk, {human_size(_size(local))} used"
     if plan is None:
         return Item("storage", Status.INFO, path=str(local), found_by=found_by, detail=detail)
     try:
@@ -108,12 +109,3 @@ def _size(directory: Path) -> int:
             except OSError:
                 continue
     return total
-
-
-def _human(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KiB", "MiB"):
-        if value < 1024:
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} GiB"

@@ -3,6 +3,7 @@ path, and the fix for that errno (a full disk, a read-only filesystem, a file wh
 should be...), never "check the permissions" for everything.
 
     file_error(exc, path, doing, *, hint="") -> ArtifactError      (exit 13)
+    human_size(size) -> str                                        ("1.2 MiB")
 """
 
 from __future__ import annotations
@@ -47,3 +48,13 @@ def file_error(exc: OSError, path: Path, doing: str, *, hint: str = "") -> Artif
     if hint:
         fix += f"; or {hint}"
     return ArtifactError(f"cannot {doing} {path}{where}: {reason}", fix)
+
+
+def human_size(size: int) -> str:
+    """``size`` bytes as people read them: ``512 B``, ``1.2 MiB``."""
+    value = float(size)
+    for unit in ("B", "KiB", "MiB"):
+        if value < 1024:
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GiB"
