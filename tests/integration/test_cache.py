@@ -243,3 +243,24 @@ def test_the_cargo_compiler_shares_a_local_disk_cache(
     assert first.cache["backend"] == "local disk" and first.cache["misses"] > 0
     assert second.cache["hits"] > 0 and second.cache["hits_by_language"].get("C/C++", 0) >= 2
     assert second.hashes == first.hashes
+
+
+def test_one_architecture_s_entries_serve_a_build_of_both(
+    tmp_path_factory: pytest.TempPathFactory, build_env: dict[str, str], runner_home: Path
+) -> None:
+    """A job that builds x86_64 alone fills entries a job building both architectures reads:
+    cargo-zigbuild names each selected target in cargo's CARGO_* variables, which sccache
+    hashes into every Rust key (without rustlambda's rewrite: 0 Rust hits here)."""
+    home = tmp_path_factory.mktemp("selections")
+    env = machine_env(build_env, home, None, runner_home)
+    alone = copy_fixture("cache-crate", home / "alone")
+    done = run_cli(
+        "build", "--release", "--x86-64", "--json", "--cache", "sccache", cwd=alone, env=env
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    filled = json.loads(done.stdout)["cache"]
+    assert filled["misses_by_language"].get("Rust", 0) > 0, done.stderr
+    both = build(home / "both", env, "--cache", "sccache")
+    rust_hits = both.cache["hits_by_language"].get("Rust", 0)
+    # x86_64's crates; the build scripts' own crates miss in any second checkout
+    assert rust_hits >= filled["misses_by_language"]["Rust"] // 2, both.stderr

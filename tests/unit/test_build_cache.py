@@ -14,7 +14,7 @@ from rustlambda.builder import run as build_run
 from rustlambda.builder.result import Artifact
 from rustlambda.cache import CacheFile, user_cache_dir
 from rustlambda.cache import fingerprint as fp
-from rustlambda.compilers.zigenv import cache_key, direct_command
+from rustlambda.compilers.zigenv import cache_key, direct_command, for_compile_cache
 from rustlambda.layout import ArtifactKind
 from rustlambda.reporting import LoggingReporter
 from rustlambda.targets import Arch, Libc, Runtime, Target
@@ -572,3 +572,55 @@ def test_failed_cargo_run_forgets_the_zig_record_and_std(tmp_path: Path) -> None
     rustlambda.build(options, runner=runner)
     assert runner.recordings == 2
     assert sum("target-libdir" in c.argv for c in runner.calls) == libdir_checks + 1
+
+
+def _zigbuild_env(*triples: str) -> dict[str, str]:
+    """What cargo-zigbuild gives cargo for ``triples`` (the variables that name them)."""
+    env = {"PATH": "/usr/bin", "CARGO_ZIGBUILD_RUSTC_VERSION": "1.95.0"}
+    for triple in triples:
+        arch = triple.split("-")[0]
+        env[f"CARGO_TARGET_{triple.upper().replace('-', '_')}_LINKER"] = f"/w/zigcc-{triple}.sh"
+        env[f"CARGO_ZIGBUILD_TARGET_{triple.replace('-', '_')}"] = f"{arch}-linux-gnu.2.34"
+        env[f"CC_{triple.replace('-', '_')}"] = f"/w/zigcc-{triple}.sh"
+    if len(triples) == 1:
+        env["CARGO_ZIGBUILD_TARGET"] = f"{triples[0].split('-')[0]}-linux-gnu.2.34"
+    if "x86_64-unknown-linux-gnu" in triples:  # the host's own target
+        env["CARGO_TARGET_APPLIES_TO_HOST"] = "false"
+        env["CARGO_UNSTABLE_TARGET_APPLIES_TO_HOST"] = "true"
+    return env
+
+
+def _cargo(*triples: str) -> list[str]:
+    return ["cargo", "build", "--release", *[a for t in triples for a in ("--target", t)]]
+
+
+X86, ARM = "x86_64-unknown-linux-gnu", "aarch64-unknown-linux-gnu"
+
+
+def test_with_a_compile_cache_cargo_s_variables_do_not_depend_on_the_selected_targets() -> None:
+    """sccache hashes every CARGO_* variable rustc sees: one target or two, the same ones."""
+
+    def cargo_vars(*triples: str) -> dict[str, str]:
+        _, env = for_compile_cache(_cargo(*triples), _zigbuild_env(*triples))
+        return {k: v for k, v in env.items() if k.startswith("CARGO_")}
+
+    assert _zigbuild_env(X86) != _zigbuild_env(X86, ARM)  # as cargo-zigbuild has them
+    both = cargo_vars(X86, ARM)
+    assert cargo_vars(X86) == both == cargo_vars(ARM)
+    assert not any(k.endswith("_LINKER") for k in both)
+    assert both["CARGO_ZIGBUILD_TARGET_aarch64_unknown_linux_gnu"] == "aarch64-linux-gnu.2.34"
+
+
+def test_with_a_compile_cache_each_selected_target_s_linker_goes_to_cargo_s_config() -> None:
+    argv, env = for_compile_cache(_cargo(ARM), _zigbuild_env(ARM))
+    assert argv == (
+        "cargo",
+        "build",
+        "--config",
+        'target.aarch64-unknown-linux-gnu.linker="/w/zigcc-aarch64-unknown-linux-gnu.sh"',
+        "--release",
+        "--target",
+        ARM,
+    )
+    assert env["CC_aarch64_unknown_linux_gnu"] == "/w/zigcc-aarch64-unknown-linux-gnu.sh"
+    assert env["PATH"] == "/usr/bin"

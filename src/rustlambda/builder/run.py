@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..cache import MAX_ENTRIES, CacheFile, fingerprint
-from ..compilers.zigenv import direct_command
+from ..compilers.zigenv import direct_command, for_compile_cache
 from ..errors import ArtifactError, CompileError, Interrupted, VerifyError
 from ..layout import ArtifactKind
 from ..options import BuildOptions, Compiler
@@ -202,6 +202,9 @@ def _cargo_command(
     )
     if direct is None:
         return plan.argv, env, None
+    if plan.cache is not None:  # the same cache entries whichever targets are selected
+        argv, cargo_env = for_compile_cache(direct.argv, direct.env)
+        return argv, cargo_env, direct.key
     return direct.argv, direct.env, direct.key
 
 

@@ -12,6 +12,9 @@ environment (``RUSTFLAGS``, ``CARGO_*``, ``CC*``, ``PATH``, ...; `fingerprint.bu
 cargo config files that apply, the toolchain's identity, and the stamps of cargo-zigbuild and
 zig. It is used only while every file it names (the wrapper scripts in cargo-zigbuild's cache)
 still exists. When recording fails for any reason the caller runs cargo-zigbuild as usual.
+
+With a compile cache, `for_compile_cache` makes cargo's environment the same whichever Lambda
+targets a build selects (sccache's Rust keys hash every ``CARGO_*`` variable rustc sees).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -133,3 +137,56 @@ def _record(
     removed = [k for k in env if k not in seen and k not in ignore]
     files = sorted({v for v in added.values() if os.path.isabs(v) and os.path.exists(v)})
     return {"argv": args, "env": added, "removed": removed, "files": files}
+
+
+#: The Lambda targets a compile cache's entries are shared between, and their zig names.
+_LAMBDA_GNU = {"x86_64-unknown-linux-gnu": "x86_64", "aarch64-unknown-linux-gnu": "aarch64"}
+_ZIG_TARGET = re.compile(r"^(x86_64|aarch64)-linux-gnu(?P<glibc>\.[0-9.]+)?$")
+
+
+def _env_name(triple: str) -> str:
+    return triple.upper().replace("-", "_").replace(".", "_")
+
+
+def for_compile_cache(
+    argv: Sequence[str], env: Mapping[str, str]
+) -> tuple[tuple[str, ...], dict[str, str]]:
+    """``argv`` and ``env`` (a direct cargo command) rewritten so that rustc sees the same
+    ``CARGO_*`` variables whichever Lambda targets are selected.
+
+    sccache hashes every ``CARGO_*`` variable into a Rust crate's key, and cargo-zigbuild names
+    each selected target in two of them: ``CARGO_TARGET_<T>_LINKER`` (moved to cargo's
+    ``--config target.<t>.linker``, which gives rustc the same ``-C linker``) and
+    ``CARGO_ZIGBUILD_TARGET_<t>`` (the zig target for build scripts that do not go through the cc
+    crate: set for both Lambda architectures, with the same glibc; the unsuffixed
+    ``CARGO_ZIGBUILD_TARGET`` of a one-target build is dropped, as two targets have it); and
+    ``CARGO_TARGET_APPLIES_TO_HOST=false``, which it sets when the host's target is selected,
+    is set for any Lambda target, so host artifacts are built alike.
+    Without this, a build of ``--arm64`` alone and one of ``--arm64 --x86-64`` share no Rust
+    entry."""
+    args = list(argv)
+    out = dict(env)
+    if "build" not in args:
+        return tuple(args), out
+    targets = [args[i + 1] for i, arg in enumerate(args[:-1]) if arg == "--target"]
+    configs: list[str] = []
+    for triple in targets:
+        linker = out.pop(f"CARGO_TARGET_{_env_name(triple)}_LINKER", None)
+        if linker is not None:
+            configs += ["--config", f"target.{triple}.linker={json.dumps(linker)}"]
+    for triple in [t for t in targets if t in _LAMBDA_GNU]:
+        found = _ZIG_TARGET.match(out.get(f"CARGO_ZIGBUILD_TARGET_{triple.replace('-', '_')}", ""))
+        if found is None:
+            continue
+        for other, arch in _LAMBDA_GNU.items():
+            name = f"CARGO_ZIGBUILD_TARGET_{other.replace('-', '_')}"
+            out.setdefault(name, f"{arch}-linux-gnu{found['glibc'] or ''}")
+    # with one target cargo-zigbuild also sets the unsuffixed name, which two targets do not
+    out.pop("CARGO_ZIGBUILD_TARGET", None)
+    if "CARGO_TARGET_APPLIES_TO_HOST" in out or any(t in _LAMBDA_GNU for t in targets):
+        # set when the host's own target is selected: host artifacts (build scripts,
+        # proc-macros) are built the same way whichever targets are selected
+        out.setdefault("CARGO_TARGET_APPLIES_TO_HOST", "false")
+        out.setdefault("CARGO_UNSTABLE_TARGET_APPLIES_TO_HOST", "true")
+    at = args.index("build") + 1
+    return tuple(args[:at] + configs + args[at:]), out
