@@ -162,8 +162,8 @@ def for_compile_cache(
     ``CARGO_ZIGBUILD_TARGET`` of a one-target build is dropped, as two targets have it); and
     ``CARGO_TARGET_APPLIES_TO_HOST=false``, which it sets when the host's target is selected,
     is set for any Lambda target, so host artifacts are built alike.
-    Without this, a build of ``--arm64`` alone and one of ``--arm64 --x86-64`` share no Rust
-    entry."""
+    Without this, a build of one architecture and one of both share no Rust entry; with it,
+    x86_64's entries are shared (an arm64-only build shares part of its own: README)."""
     args = list(argv)
     out = dict(env)
     if "build" not in args:
