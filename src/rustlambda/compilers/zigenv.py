@@ -32,7 +32,9 @@ from typing import Any
 from ..cache import CacheFile
 from ..cache import fingerprint as fp
 from ..optimize import config_files
+from ..targets import Arch, Libc, Target
 from ..util.cmd import CommandRunner
+from .cargo import linker_env_var
 
 RECORD_VAR = "RUSTLAMBDA_ZIGBUILD_RECORD"
 _RECORDER = """#!{python} -S
@@ -139,13 +141,12 @@ def _record(
     return {"argv": args, "env": added, "removed": removed, "files": files}
 
 
-#: The Lambda targets a compile cache's entries are shared between, and their zig names.
-_LAMBDA_GNU = {"x86_64-unknown-linux-gnu": "x86_64", "aarch64-unknown-linux-gnu": "aarch64"}
 _ZIG_TARGET = re.compile(r"^(x86_64|aarch64)-linux-gnu(?P<glibc>\.[0-9.]+)?$")
 
 
-def _env_name(triple: str) -> str:
-    return triple.upper().replace("-", "_").replace(".", "_")
+def _zig_target_var(target: Target) -> str:
+    """cargo-zigbuild's name for ``target``'s zig target (``CARGO_ZIGBUILD_TARGET_<triple>``)."""
+    return f"CARGO_ZIGBUILD_TARGET_{target.triple.replace('-', '_')}"
 
 
 def for_compile_cache(
@@ -168,22 +169,24 @@ def for_compile_cache(
     out = dict(env)
     if "build" not in args:
         return tuple(args), out
-    targets = [args[i + 1] for i, arg in enumerate(args[:-1]) if arg == "--target"]
+    targets = [Target.parse(args[i + 1]) for i, arg in enumerate(args[:-1]) if arg == "--target"]
     configs: list[str] = []
-    for triple in targets:
-        linker = out.pop(f"CARGO_TARGET_{_env_name(triple)}_LINKER", None)
+    for target in targets:
+        linker = out.pop(linker_env_var(target), None)
         if linker is not None:
-            configs += ["--config", f"target.{triple}.linker={json.dumps(linker)}"]
-    for triple in [t for t in targets if t in _LAMBDA_GNU]:
-        found = _ZIG_TARGET.match(out.get(f"CARGO_ZIGBUILD_TARGET_{triple.replace('-', '_')}", ""))
+            configs += ["--config", f"target.{target.triple}.linker={json.dumps(linker)}"]
+    for target in [t for t in targets if t.libc is Libc.GNU]:
+        found = _ZIG_TARGET.match(out.get(_zig_target_var(target), ""))
         if found is None:
             continue
-        for other, arch in _LAMBDA_GNU.items():
-            name = f"CARGO_ZIGBUILD_TARGET_{other.replace('-', '_')}"
-            out.setdefault(name, f"{arch}-linux-gnu{found['glibc'] or ''}")
+        for arch in Arch:  # both Lambda architectures, with the same glibc
+            both = Target.for_arch(arch)
+            out.setdefault(
+                _zig_target_var(both), f"{arch.rust_arch}-linux-gnu{found['glibc'] or ''}"
+            )
     # with one target cargo-zigbuild also sets the unsuffixed name, which two targets do not
     out.pop("CARGO_ZIGBUILD_TARGET", None)
-    if "CARGO_TARGET_APPLIES_TO_HOST" in out or any(t in _LAMBDA_GNU for t in targets):
+    if "CARGO_TARGET_APPLIES_TO_HOST" in out or any(t.libc is Libc.GNU for t in targets):
         # set when the host's own target is selected: host artifacts (build scripts,
         # proc-macros) are built the same way whichever targets are selected
         out.setdefault("CARGO_TARGET_APPLIES_TO_HOST", "false")
