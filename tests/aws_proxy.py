@@ -139,13 +139,16 @@ def _handler(proxy: AwsProxy) -> type[BaseHTTPRequestHandler]:
                 if proxy.latency:
                     time.sleep(proxy.latency)
                 if fault is not None:
-                    self._answer(fault.status, {"x-amzn-ErrorType": fault.code}, fault.body())
+                    answer = (fault.status, {"x-amzn-ErrorType": fault.code}, fault.body())
                 else:
-                    self._forward(body)
+                    answer = self._forward(body)
             finally:
+                # ended before the answer is written: a client holding its answer may send its
+                # next request at once, and that one must not count as overlapping this one
                 proxy.end()
+            self._answer(*answer)
 
-        def _forward(self, body: bytes) -> None:
+        def _forward(self, body: bytes) -> tuple[int, dict[str, str], bytes]:
             headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}
             for attempt in (1, 2):  # a kept-alive connection the upstream closed: reconnect once
                 conn = upstream()
@@ -164,7 +167,7 @@ def _handler(proxy: AwsProxy) -> type[BaseHTTPRequestHandler]:
                 for k, v in response.getheaders()
                 if k.lower() not in _HOP_BY_HOP | {"content-length"}
             }
-            self._answer(response.status, kept, data)
+            return response.status, kept, data
 
         def _answer(self, status: int, headers: dict[str, str], body: bytes) -> None:
             self.send_response(status)
