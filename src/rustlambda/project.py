@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import json
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -182,3 +182,16 @@ def load_workspace(
     if rustc is not None:
         cached.store(manifest, cargo, rustc, env, data)
     return workspace
+
+
+def workspace_paths(root: Path, manifests: Iterable[Path]) -> list[Path]:
+    """The files and folders whose stamps change when the workspace's shape changes: the root's
+    ``Cargo.toml`` and ``Cargo.lock``; each package's manifest, its folder, the folder holding
+    it (a new member matched by a glob), ``src/``, ``src/bin/`` and ``examples/`` (a new
+    binary, a new ``build.rs``)."""
+    paths = [root, root / "Cargo.toml", root / "Cargo.lock"]
+    for manifest in manifests:
+        folder = manifest.parent
+        paths += [manifest, folder, folder.parent, folder / "src", folder / "src" / "bin"]
+        paths.append(folder / "examples")
+    return list(dict.fromkeys(paths))

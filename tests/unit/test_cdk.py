@@ -585,7 +585,7 @@ def test_bundle_dir_is_this_rustlambdas_wheel_and_dockerfile_made_once(tmp_path:
         assert zf.read("rustlambda/cdk/wheel.py") == Path(wheel.__file__).read_bytes()
         assert "Requires-Dist: click" in zf.read("rustlambda-0.1.0.dist-info/METADATA").decode()
         assert (
-            "rustlambda = rustlambda.cli:main"
+            "rustlambda = rustlambda.launch:main"
             in zf.read("rustlambda-0.1.0.dist-info/entry_points.txt").decode()
         )
     stamp = built.stat().st_mtime_ns

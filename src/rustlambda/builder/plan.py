@@ -22,6 +22,7 @@ from ..layout import ArtifactKind
 from ..optimize import plan_overrides
 from ..options import BuildOptions, CacheKind, OutputFormat
 from ..project import BinKind, BinTarget, Workspace, load_workspace, locate_manifest
+from ..settings.cargolambda import select as select_global
 from ..targets import Runtime, Target, default_target, version_str
 from ..toolchain import Toolchain, find_toolchain
 from ..util.cmd import CommandRunner, SubprocessRunner
@@ -62,6 +63,10 @@ class BuildPlan:
     target_dir: Path | None = None  # cargo's target dir (rustlambda's caches live in it)
     #: ``--cache sccache``: the compile cache (its variables are in ``env`` already).
     cache: CachePlan | None = None
+    #: Where the build was asked for (the options' ``cwd``), and the global configuration
+    #: file it read (``CargoLambda.toml``, None: none): inputs of `rustlambda.builder.inputs`.
+    caller_cwd: Path | None = None
+    global_config: Path | None = None
 
 
 def select_binaries(workspace: Workspace, options: BuildOptions) -> tuple[BinTarget, ...]:
@@ -270,6 +275,8 @@ def plan_build(options: BuildOptions, *, runner: CommandRunner | None = None) ->
         verify=settings.verify,
         target_dir=target_dir,
         cache=cache,
+        caller_cwd=cwd,
+        global_config=select_global(options, environ, cwd).path,
     )
 
 

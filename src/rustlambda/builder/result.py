@@ -15,6 +15,7 @@ if TYPE_CHECKING:  # imported when used: a no-op build without --cache or zips n
     from ..compilecache import CacheStats
     from ..package import ZipResult
     from ..verify.report import VerifyReport
+    from .inputs import BuildInputs
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,9 @@ class BuildResult:
     verification: VerifyReport | None = None
     #: The compile cache's statistics for this build (``--cache sccache``; else None).
     cache: CacheStats | None = None
+    #: What decides whether running this build again would change anything (not part of
+    #: the JSON; None when something other than files' stamps does): `builder.inputs`.
+    inputs: BuildInputs | None = field(default=None, compare=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {

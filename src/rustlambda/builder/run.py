@@ -25,6 +25,7 @@ from ..util.cmd import CommandRunner, SubprocessRunner
 from ..util.fs import file_error
 from ..util.hashing import digest_stream
 from ..verify.report import ArtifactReport, VerifyReport
+from .inputs import describe
 from .install import Staging
 from .plan import BuildPlan, PlannedOutput, plan_build
 from .result import Artifact, BuildResult
@@ -43,7 +44,7 @@ def run_plan(
         reporter.warning(note)
     untouched = f"nothing was installed: the previous artifacts in {plan.lambda_dir} are untouched"
     try:
-        cache = _compile(plan, reporter, runner)
+        cache, cargo = _compile(plan, reporter, runner)
     except Interrupted as exc:
         exc.add_context(f"; {untouched}")
         raise
@@ -86,14 +87,17 @@ def run_plan(
             else f"{stopped}; {untouched}"
         )
         raise signals.interrupted(exc.signum, message) from exc
+    inputs = describe(plan, artifacts, warnings, cargo)
     return BuildResult(
-        tuple(artifacts), plan.lambda_dir, plan.argv, tuple(warnings), verification, cache
+        tuple(artifacts), plan.lambda_dir, plan.argv, tuple(warnings), verification, cache, inputs
     )
 
 
-def _compile(plan: BuildPlan, reporter: Reporter, runner: CommandRunner) -> CacheStats | None:
-    """The one cargo run, and the compile cache's statistics for it (with ``--cache``); a
-    failure becomes the error that says what it is."""
+def _compile(
+    plan: BuildPlan, reporter: Reporter, runner: CommandRunner
+) -> tuple[CacheStats | None, tuple[Sequence[str], Mapping[str, str]]]:
+    """The one cargo run: the compile cache's statistics for it (with ``--cache``), and the
+    command and environment it ran with; a failure becomes the error that says what it is."""
     std_cache = _cache(plan, "std")
     if not plan.settings.skip_target_check:
         ensure_target_std(
@@ -144,7 +148,7 @@ def _compile(plan: BuildPlan, reporter: Reporter, runner: CommandRunner) -> Cach
             "fix the errors cargo reports above, then build again",
             details=_diagnostics(lines),
         )
-    return cache
+    return cache, (argv, env)
 
 
 def _raise_on_failure(verification: VerifyReport, untouched: str) -> None:

@@ -43,14 +43,10 @@ def _key(manifest: Path, cargo: str, rustc: str, env: Mapping[str, str]) -> str:
 
 def watched_paths(data: Mapping[str, Any]) -> list[Path]:
     """What the description depends on besides the key (see the module docstring)."""
-    root = Path(data["workspace_root"])
-    paths = [root, root / "Cargo.toml", root / "Cargo.lock"]
-    for package in data["packages"]:
-        manifest = Path(package["manifest_path"])
-        folder = manifest.parent
-        paths += [manifest, folder, folder.parent, folder / "src", folder / "src" / "bin"]
-        paths.append(folder / "examples")
-    return list(dict.fromkeys(paths))
+    from ..project import workspace_paths
+
+    manifests = (Path(package["manifest_path"]) for package in data["packages"])
+    return workspace_paths(Path(data["workspace_root"]), manifests)
 
 
 def lookup(manifest: Path, cargo: str, rustc: str, env: Mapping[str, str]) -> dict[str, Any] | None:

@@ -14,7 +14,9 @@ def build_command(flags: BuildFlags, as_json: bool) -> None:
     """Compile Lambda functions and extensions into target/lambda/<bin>/bootstrap."""
     import dataclasses
     import os
+    import sys
 
+    from .. import noop
     from ..builder import build
     from ..errors import CompileError, ConfigError
     from ..progress import ProgressReporter, progress_env
@@ -59,9 +61,18 @@ def build_command(flags: BuildFlags, as_json: bool) -> None:
     except BaseException:
         status(follower.finish(ok=False))
         raise
-    status(follower.finish(ok=True))
-    if as_json:
-        out.print_json(result.to_json()) if out.is_terminal else click.echo(result.to_json())
-        return
-    # cargo's JSON messages own stdout (as with cargo): the artifacts go to stderr then
-    render.build_result(err if reporter.saw_cargo_messages else out, result, err)
+    status.close()
+    with noop.Capture() as capture:
+        done = follower.finish(ok=True)
+        status(done)
+        if as_json:
+            if out.is_terminal:
+                out.print_json(result.to_json())
+            else:
+                sys.stdout.write(result.to_json() + "\n")
+                sys.stdout.flush()
+        else:
+            # cargo's JSON messages own stdout (as with cargo): the artifacts go to stderr then
+            render.build_result(err if reporter.saw_cargo_messages else out, result, err)
+    if result.inputs is not None and not (formats or flags.verbose or reporter.saw_cargo_messages):
+        noop.record(result.inputs, capture.output(f"{done.elapsed:.1f}"))

@@ -89,11 +89,15 @@ class BuildStatus:
         line.truncate(max(self.console.width - 3, 10), overflow="ellipsis")
         return line
 
-    def _end(self, progress: BuildProgress) -> None:
-        """Then "built ... in N s"; a failure is said by the warning or error that follows."""
+    def close(self) -> None:
+        """Stop the live line (its last frame is erased); nothing is drawn after this."""
         if self._status is not None:
             self._status.stop()
             self._status = None
+
+    def _end(self, progress: BuildProgress) -> None:
+        """Then "built ... in N s"; a failure is said by the warning or error that follows."""
+        self.close()
         self._said.clear()
         if self.diagnostics:
             for line in progress.diagnostics:  # cargo's colours pass through on a terminal
