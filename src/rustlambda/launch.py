@@ -6,6 +6,10 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .errors import RustLambdaError
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -14,16 +18,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args[:1] == ["build"]:
         from . import noop
         from .errors import RustLambdaError
+        from .util import signals
 
         try:
-            code = noop.replay(args)
-        except RustLambdaError as exc:  # stopped by a signal while cargo ran
-            from .cli.render import print_error
-
-            print_error(exc)
-            return exc.exit_code
+            with signals.raising():
+                code = noop.replay(args)
+        except signals.Signalled as exc:
+            stopped = f"stopped by {signals.signal_name(exc.signum)}"
+            return _fail(signals.interrupted(exc.signum, stopped))
+        except RustLambdaError as exc:  # a signal stopped cargo
+            return _fail(exc)
         if code is not None:
             return code
     from .cli import main as cli_main
 
     return cli_main(args)
+
+
+def _fail(exc: RustLambdaError) -> int:
+    from .cli.render import print_error
+
+    print_error(exc)
+    return exc.exit_code

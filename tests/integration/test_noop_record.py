@@ -7,7 +7,9 @@ tests/integration/test_noop.py runs the real one."""
 from __future__ import annotations
 
 import os
+import signal
 import stat
+import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
@@ -263,3 +265,31 @@ def test_an_installed_file_s_mode_is_part_of_its_stamp(project: Project) -> None
     before = noop._installed([str(installed)])
     installed.chmod(stat.S_IRUSR | stat.S_IWUSR)
     assert noop._installed([str(installed)]) != before
+
+
+def test_a_signal_while_cargo_runs_stops_it_and_exits_as_any_build(project: Project) -> None:
+    # (the whole build would fail at once here: the workspace is not a real one; so exit code
+    # 130 says the signal reached the replay, while cargo ran)
+    # cargo says nothing that means work, then takes its time (a lock held elsewhere...)
+    project.cargo_says.write_text(FINISHED + "\n")
+    script = Path(project.inputs.cargo)
+    script.write_text(
+        script.read_text().replace("exit ", f'sleep 5; touch "{project.marker}"\nexit ', 1)
+    )
+    project.record()  # again: the script is the toolchain's identity too
+    child = subprocess.Popen(
+        [sys.executable, "-m", "rustlambda", *ARGV],
+        cwd=project.root,
+        env=dict(os.environ),  # as the test sees it (the process's own may hold more)
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(1.5)
+    child.send_signal(signal.SIGINT)
+    out, err = child.communicate(timeout=30)
+    assert out == ""  # nothing shown: the build did not finish
+    assert child.returncode == 130, err
+    assert "stopped by SIGINT" in err and "Traceback" not in err
+    time.sleep(4)
+    assert not project.marker.exists()  # cargo's whole group was stopped
