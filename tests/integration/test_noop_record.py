@@ -18,29 +18,16 @@ from pathlib import Path
 import pytest
 
 from rustlambda import noop
+from rustlambda.builder.inputs import BuildInputs
 
 ARGV = ["build", "--release"]
 FINISHED = "    Finished `release` profile [optimized] target(s) in 0.01s"
 
 
 @dataclass
-class Inputs:
-    """The fields of `rustlambda.builder.inputs.BuildInputs` that `noop.record` reads."""
-
-    cargo_argv: tuple[str, ...]
-    cargo_env: dict[str, str]
-    cargo_cwd: Path
-    cargo: str
-    rustc: str
-    watched: tuple[Path, ...]
-    executables: tuple[Path, ...]
-    installed: tuple[Path, ...]
-
-
-@dataclass
 class Project:
     root: Path
-    inputs: Inputs
+    inputs: BuildInputs
     cargo_says: Path  # the lines the script prints on stderr
     cargo_code: Path  # its exit code
     relinks: Path  # when present, the script rewrites the executable (a relink)
@@ -92,9 +79,10 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
         f'exit "$(cat "{code}")"\n'
     )
     cargo.chmod(0o755)
-    inputs = Inputs(
+    cargo_env = {**os.environ, "CARGO_ZIGBUILD_ZIG_PATH": str(zig), "CC_x86": "zig cc"}
+    inputs = BuildInputs(
         cargo_argv=(str(cargo), "build", "--release"),
-        cargo_env={**os.environ, "CARGO_ZIGBUILD_ZIG_PATH": str(zig), "CC_x86": "zig cc"},
+        cargo_env=cargo_env,
         cargo_cwd=root,
         cargo=str(cargo),
         rustc=str(cargo),
@@ -125,7 +113,7 @@ def test_nothing_is_recorded_unless_the_entry_point_looked(project: Project) -> 
 def test_only_what_rustlambda_set_for_cargo_is_stored(project: Project) -> None:
     os.environ["SOME_SECRET"] = "s3cr3t"
     try:
-        project.inputs.cargo_env["SOME_SECRET"] = "s3cr3t"
+        project.inputs.cargo_env["SOME_SECRET"] = "s3cr3t"  # type: ignore[index]
         project.record()
         stored = "".join(p.read_text() for p in Path(os.environ["RUSTLAMBDA_CACHE_DIR"]).iterdir())
     finally:
