@@ -36,7 +36,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _fail(exc: RustLambdaError) -> int:
-    from .cli.render import print_error
+    from .cli import _fail as fail  # the CLI's one way of saying an error
 
-    print_error(exc)
-    return exc.exit_code
+    return fail(exc)

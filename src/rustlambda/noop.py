@@ -35,11 +35,14 @@ import sys
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from . import __version__
 from .cache import CacheFile, disabled, user_cache_dir
 from .cache import fingerprint as fp
+
+if TYPE_CHECKING:
+    from .builder.inputs import BuildInputs
 
 #: Records kept (one file each; the least recently written go first).
 KEEP = 64
@@ -76,15 +79,9 @@ def key(argv: Sequence[str], environ: Mapping[str, str], cwd: str) -> str:
     return fp.key("noop", __version__, cwd, list(argv), env, ttys, size)
 
 
-def armed() -> str | None:
-    """The key `record` stores under, when this process's entry point looked for a record
-    (None otherwise: nothing is recorded)."""
-    return _armed
-
-
 def replay(argv: Sequence[str]) -> int | None:
     """Show the recorded build again and return its exit code (0), when nothing changed;
-    else None (and `armed` says where the whole build records itself)."""
+    else None (and the whole build that follows records itself under this process's key)."""
     global _armed
     environ = os.environ
     if disabled(environ) or not argv or argv[0] != "build":
@@ -114,9 +111,8 @@ def _replay(rec: dict[str, Any], started: float) -> int | None:
         env.pop(name, None)
     env["CARGO_TERM_PROGRESS_WHEN"] = "never"  # lines only (how cargo draws is no input)
     lines = _run_cargo(list(cargo["argv"]), env, cargo["cwd"])
+    # after cargo: a relink, by this run or an earlier one, changes an executable's stamp
     if lines is None or _stamps(rec["executables"]) != rec["executables"]:
-        return None
-    if _installed(rec["installed"]) != rec["installed"]:
         return None
     elapsed = f"{time.monotonic() - started:.1f}"
     for line in lines:
@@ -130,13 +126,13 @@ def _replay(rec: dict[str, Any], started: float) -> int | None:
 
 
 def _unchanged(rec: Mapping[str, Any]) -> bool:
-    """Every input, the toolchain, every file cargo left and every installed file as recorded."""
+    """Every input, the toolchain and every installed file as recorded (cargo's files are
+    checked after cargo ran)."""
     tool = rec["toolchain"]
     return bool(
         _stamps(rec["watched"]) == rec["watched"]
         and _stamps(rec["rustlambda"]) == rec["rustlambda"]
         and _installed(rec["installed"]) == rec["installed"]
-        and _stamps(rec["executables"]) == rec["executables"]
         and _normal(fp.toolchain(tool["cargo"], tool["rustc"], os.environ, Path(tool["cwd"])))
         == tool["identity"]
     )
@@ -147,6 +143,7 @@ def _run_cargo(argv: list[str], env: dict[str, str], cwd: str) -> list[str] | No
     at its first sign of work). SIGINT/SIGTERM stop it as they stop any build."""
     from .util import signals
 
+    # not util.cmd's runner: importing it (dataclasses, shutil) costs this path's start-up
     def start() -> subprocess.Popen[str]:
         return subprocess.Popen(
             argv,
@@ -232,18 +229,14 @@ class _Tee:
         return getattr(self._stream, name)
 
 
-def record(
-    inputs: Any,
-    output: list[tuple[int, str]],
-    environ: Mapping[str, str] | None = None,
-) -> None:
-    """Store what `replay` needs to show this build again (``inputs``: its
-    `rustlambda.builder.inputs.BuildInputs`). Only the variables rustlambda set or removed for
-    cargo are stored, never the rest of the environment (its hash is in the key)."""
+def record(inputs: BuildInputs, output: list[tuple[int, str]]) -> None:
+    """Store what `replay` needs to show this build again, when this process's entry point
+    looked for a record (else nothing). Only the variables rustlambda set or removed for cargo
+    are stored, never the rest of the environment (its hash is in the key)."""
     if _armed is None:
         return
-    environ = os.environ if environ is None else environ
-    env: Mapping[str, str] = inputs.cargo_env
+    environ = os.environ
+    env = inputs.cargo_env
     cwd = str(inputs.cargo_cwd)
     changed = {k: v for k, v in env.items() if environ.get(k) != v}
     # the programs rustlambda chose for cargo (zig, cargo-zigbuild's wrappers): an upgrade
@@ -331,4 +324,4 @@ def _isatty(stream: TextIO | None) -> bool:
         return False
 
 
-__all__ = ["Capture", "armed", "key", "record", "replay"]
+__all__ = ["Capture", "key", "record", "replay"]
