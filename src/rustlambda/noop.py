@@ -38,13 +38,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from . import __version__
-from .cache import CacheFile, disabled, user_cache_dir
+from .cache import CacheFile, disabled, prune, user_cache_dir
 from .cache import fingerprint as fp
 
 if TYPE_CHECKING:
     from .builder.inputs import BuildInputs
 
-#: Records kept (one file each; the least recently written go first).
+#: Records kept (one file each; the least recently used go first, see `rustlambda.cache.prune`).
 KEEP = 64
 #: The shell's own bookkeeping, read by no build tool (``_`` is the last command's path).
 SHELL_ONLY = frozenset({"_", "OLDPWD", "SHLVL", "PWD"})
@@ -262,22 +262,13 @@ def record(inputs: BuildInputs, output: list[tuple[int, str]]) -> None:
         "output": output,
     }
     _file(_armed, environ).put(_armed, value)
-    _prune(user_cache_dir(environ))
+    prune(user_cache_dir(environ), "noop-*.json", KEEP)
 
 
 def _file(name: str, environ: Mapping[str, str]) -> CacheFile:
     cache = CacheFile.per_user(f"noop-{name[:24]}", environ)
     cache.max_entries = 1
     return cache
-
-
-def _prune(folder: Path) -> None:
-    try:
-        found = sorted(folder.glob("noop-*.json"), key=lambda p: p.stat().st_mtime_ns)
-        for stale in found[:-KEEP]:
-            stale.unlink(missing_ok=True)
-    except OSError:
-        pass
 
 
 def _stamps(paths: Iterable[Any]) -> list[list[Any]]:

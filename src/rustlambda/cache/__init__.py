@@ -13,12 +13,14 @@ everything that changes the value (`Fingerprint`). Nothing here is trusted blind
 Where the files live: `CacheFile.in_target_dir` (``<target-dir>/rustlambda/cache/``: removed
 by ``cargo clean`` with what it describes) or `CacheFile.per_user` (``$RUSTLAMBDA_CACHE_DIR``,
 else ``$XDG_CACHE_HOME/rustlambda``, else ``~/.cache/rustlambda``) for what is read before the
-target dir is known. ``RUSTLAMBDA_NO_CACHE=1`` turns every cache off (every lookup misses and
-nothing is written).
+target dir is known. A per-user cache that writes one file per thing it describes (a
+workspace, a command line) bounds its folder with `prune`, called when it writes a new file.
+``RUSTLAMBDA_NO_CACHE=1`` turns every cache off (every lookup misses and nothing is written).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -43,6 +45,35 @@ def user_cache_dir(environ: Mapping[str, str]) -> Path:
     xdg = environ.get("XDG_CACHE_HOME")
     base = Path(xdg) if xdg else Path(environ.get("HOME") or Path.home()) / ".cache"
     return base / "rustlambda"
+
+
+def prune(folder: Path, pattern: str, keep: int) -> None:
+    """Remove all but the ``keep`` (>= 1) most recently used files of ``folder`` whose names
+    match ``pattern`` (e.g. ``"metadata-*.json"``; nothing else is touched, nothing below).
+
+    "Used" is the later of the last write (modification time) and the last read (access time:
+    a hit reads the file and writes nothing; with ``relatime``, Linux's default, a read updates
+    it at most once a day, with ``noatime`` never, and then this is the last write). Never
+    raises: a file that vanishes or cannot be read or removed is skipped (another rustlambda
+    may be pruning the same folder), an unreadable folder is left as it is.
+    """
+    try:
+        found = list(folder.glob(pattern))
+    except OSError:
+        return
+    if len(found) <= keep:
+        return
+    used: list[tuple[int, str]] = []
+    for path in found:
+        try:
+            st = path.stat()
+        except OSError:
+            continue  # gone already
+        used.append((max(st.st_atime_ns, st.st_mtime_ns), str(path)))
+    used.sort(reverse=True)
+    for _, stale in used[keep:]:
+        with contextlib.suppress(OSError):
+            os.unlink(stale)
 
 
 class CacheFile:

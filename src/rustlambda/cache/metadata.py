@@ -10,6 +10,11 @@ read or discovered: the workspace's ``Cargo.toml`` and ``Cargo.lock``, each pack
 its folder, ``src/``, ``src/bin/`` and ``examples/`` (their modification time changes when a
 file is added, removed or renamed in them: a new ``src/bin/x.rs``, a new ``build.rs``), and the
 folders that hold the packages (a new member next to the others, matched by a glob).
+
+The folder keeps the `KEEP` most recently used files: a workspace that is gone (a temporary
+folder, an old checkout) would otherwise leave its file forever. They are pruned only when a new
+file is written (a first build of a workspace, which runs ``cargo metadata`` anyway), never on a
+hit.
 """
 
 from __future__ import annotations
@@ -20,13 +25,22 @@ from pathlib import Path
 from typing import Any
 
 from ..optimize import config_files
-from . import CacheFile
+from . import CacheFile, prune
 from . import fingerprint as fp
+
+#: Files kept (one per manifest, each holding at most 4 descriptions of it). 64 is far more than
+#: the checkouts and worktrees one builds in turn, so a live workspace is practically never
+#: pruned, while the folder stays bounded (64 x 4 descriptions) however many temporary
+#: workspaces are built; a pruned workspace costs one ``cargo metadata`` run, then it is back.
+#: (The same bound as `rustlambda.noop.KEEP`, for the same reason.)
+KEEP = 64
+#: The files `KEEP` counts (and the only ones pruning removes).
+PATTERN = "metadata-*.json"
 
 
 def _cache(manifest: Path, env: Mapping[str, str]) -> CacheFile:
     name = hashlib.sha256(str(manifest).encode()).hexdigest()[:16]
-    return CacheFile.per_user(f"metadata-{name}", env)
+    return CacheFile.per_user(f"metadata-{name}", env)  # matches PATTERN
 
 
 def _key(manifest: Path, cargo: str, rustc: str, env: Mapping[str, str]) -> str:
@@ -74,4 +88,7 @@ def store(
         return
     cache = _cache(manifest, env)
     cache.max_entries = 4
+    new = cache.enabled and not cache.path.exists()
     cache.put(_key(manifest, cargo, rustc, env), {"data": data, "stamps": stamps})
+    if new:
+        prune(cache.path.parent, PATTERN, KEEP)
