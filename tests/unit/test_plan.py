@@ -11,7 +11,7 @@ import pytest
 
 from rustlambda.builder import build, plan_build
 from rustlambda.compilers.cargo import c_compiler_env
-from rustlambda.errors import ToolNotFoundError
+from rustlambda.errors import ConfigError, ToolNotFoundError
 from rustlambda.options import BuildOptions, Compiler, CompilerSettings
 from rustlambda.targets import Arch, Runtime, Target
 
@@ -263,3 +263,33 @@ def test_missing_std_is_installed_with_rustup_when_possible(
         for c in runner.calls
     )
     assert len(runner.builds) == 1
+
+
+@pytest.mark.parametrize("given", [None, "CargoLambda.toml", "conf/lambda.toml", "absent"])
+def test_the_global_configuration_is_found_once_and_is_the_one_the_plan_names(
+    project: Project, monkeypatch: pytest.MonkeyPatch, given: str | None
+) -> None:
+    root, runner, environ = project
+    if given in ("CargoLambda.toml", "conf/lambda.toml"):
+        (root / given).parent.mkdir(exist_ok=True)
+        (root / given).write_text('[build]\noutput_format = "zip"\n')
+    found: list[Path] = []
+    is_file = Path.is_file
+
+    def counted(path: Path) -> bool:
+        if path.name in ("CargoLambda.toml", "lambda.toml"):
+            found.append(path)
+        return is_file(path)
+
+    monkeypatch.setattr(Path, "is_file", counted)
+    named = Path(given) if given and given != "CargoLambda.toml" else None
+    with_global = options(root, environ, bins=("api",), targets=(X86,), global_config=named)
+    if given == "absent":
+        with pytest.raises(ConfigError, match="global configuration file"):
+            plan_build(with_global, runner=runner)
+        return
+    plan = plan_build(with_global, runner=runner)
+    expected = root / given if given else None
+    assert plan.global_config == expected  # an input of the no-op replay (builder.inputs)
+    assert (plan.outputs[0].zip_dest is not None) == (expected is not None)  # and it was read
+    assert found == [expected or root / "CargoLambda.toml"]  # looked for once

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import layout
-from ..compilers import backend_for
+from ..compilers import Invocation, backend_for
 from ..errors import (
     ConfigError,
     NoBinaryTargetsError,
@@ -19,10 +19,9 @@ from ..errors import (
     UnsupportedTargetError,
 )
 from ..layout import ArtifactKind
-from ..optimize import plan_overrides
+from ..optimize import CargoOverrides, plan_overrides
 from ..options import BuildOptions, CacheKind, OutputFormat
 from ..project import BinKind, BinTarget, Workspace, load_workspace, locate_manifest
-from ..settings.cargolambda import select as select_global
 from ..targets import Runtime, Target, default_target, version_str
 from ..toolchain import Toolchain, find_toolchain
 from ..util.cmd import CommandRunner, SubprocessRunner
@@ -202,63 +201,20 @@ def plan_build(options: BuildOptions, *, runner: CommandRunner | None = None) ->
     settings = resolve_build(options, environ, workspace, selected, (default_target(),))
     _check_conflicts(settings, selected)
     glibc_notes = _glibc_notes(settings)
-    target_dir = workspace.target_directory
-    if settings.target_dir is not None:
-        target_dir = (cwd / settings.target_dir).resolve()
+    target_dir = _target_dir(settings, workspace, cwd)
     # before the compiler's checks: --cache with cross is refused whether cross is there or not
-    cache = None
-    if settings.cache is not CacheKind.NONE:
-        from ..compilecache import plan_cache
-
-        cache = plan_cache(
-            settings.cache, settings.compiler.kind, environ, (workspace.root, target_dir)
-        )
-    # sccache's keys include every CARGO_* variable: a CARGO_TARGET_DIR that differs between
-    # machines would miss every Rust entry, so the cache gets the same dir as an argument
-    as_argument = settings.target_dir is not None or (
-        cache is not None and bool(environ.get("CARGO_TARGET_DIR"))
-    )
+    cache = _plan_cache(settings, environ, workspace, target_dir)
+    as_argument = _target_dir_as_argument(settings, cache, environ)
     invocation = backend_for(settings.compiler.kind).invocation(
         settings.compiler, settings.targets, settings.runtime, toolchain, environ
     )
     profile, profile_dir = _profile_dir(settings)
-    overrides = plan_overrides(
-        optimize=profile == "release" and not settings.disable_optimizations,
-        profile=profile,
-        targets=settings.targets,
-        workspace_manifest=workspace.root / "Cargo.toml",
-        cwd=workspace.root,
-        environ=environ,
-    )
-    argv = [
-        *invocation.head,
-        *(arg for triple in invocation.triples for arg in ("--target", triple)),
-        *(["--release"] if profile == "release" else ["--profile", profile]),
-        *("--manifest-path", str(manifest)),
-        *_cargo_args(options, settings, selected, target_dir, as_argument),
-        *settings.cargo_flags,
-        *overrides.args(),
-        *settings.compiler.extra_args,
-        *options.cargo_args,
-    ]
+    overrides = _overrides(settings, profile, workspace, environ)
+    selection = _cargo_args(options, settings, selected, target_dir, as_argument)
+    argv = _cargo_argv(options, settings, invocation, profile, manifest, selection, overrides)
     notes = [*settings.warnings, *glibc_notes, *invocation.notes, *overrides.notes]
-    build_env = {
-        **environ,
-        **_function_env(settings, notes),
-        **settings.build_env,
-        **invocation.env,
-        **overrides.env,
-    }
-    if cache is not None:
-        notes += cache.notes
-        build_env.update(cache.env)
-        if as_argument:
-            build_env.pop("CARGO_TARGET_DIR", None)
-    lambda_dir = (
-        (cwd / settings.lambda_dir).resolve()
-        if settings.lambda_dir
-        else layout.default_lambda_dir(target_dir)
-    )
+    build_env = _cargo_env(environ, settings, invocation, overrides, cache, as_argument, notes)
+    lambda_dir = _lambda_dir(settings, cwd, target_dir)
     outputs = _outputs(settings, selected, workspace, target_dir, profile_dir, lambda_dir, notes)
     return BuildPlan(
         workspace=workspace,
@@ -276,8 +232,110 @@ def plan_build(options: BuildOptions, *, runner: CommandRunner | None = None) ->
         target_dir=target_dir,
         cache=cache,
         caller_cwd=cwd,
-        global_config=select_global(options, environ, cwd).path,
+        global_config=settings.global_config,
     )
+
+
+def _target_dir(settings: BuildSettings, workspace: Workspace, cwd: Path) -> Path:
+    """cargo's target dir: ``--target-dir`` (relative to the caller's folder), else cargo's."""
+    if settings.target_dir is not None:
+        return (cwd / settings.target_dir).resolve()
+    return workspace.target_directory
+
+
+def _target_dir_as_argument(
+    settings: BuildSettings, cache: CachePlan | None, environ: Mapping[str, str]
+) -> bool:
+    """Whether cargo gets ``--target-dir`` (else it finds the dir itself)."""
+    # sccache's keys include every CARGO_* variable: a CARGO_TARGET_DIR that differs between
+    # machines would miss every Rust entry, so the cache gets the same dir as an argument
+    return settings.target_dir is not None or (
+        cache is not None and bool(environ.get("CARGO_TARGET_DIR"))
+    )
+
+
+def _lambda_dir(settings: BuildSettings, cwd: Path, target_dir: Path) -> Path:
+    """Where the artifacts go: ``--lambda-dir`` (relative to the caller's folder), else the
+    layout's default in the target dir."""
+    if settings.lambda_dir:
+        return (cwd / settings.lambda_dir).resolve()
+    return layout.default_lambda_dir(target_dir)
+
+
+def _plan_cache(
+    settings: BuildSettings, environ: Mapping[str, str], workspace: Workspace, target_dir: Path
+) -> CachePlan | None:
+    """The compile cache (``--cache``), None without one."""
+    if settings.cache is CacheKind.NONE:
+        return None
+    from ..compilecache import plan_cache
+
+    return plan_cache(settings.cache, settings.compiler.kind, environ, (workspace.root, target_dir))
+
+
+def _overrides(
+    settings: BuildSettings, profile: str, workspace: Workspace, environ: Mapping[str, str]
+) -> CargoOverrides:
+    """`rustlambda.optimize`'s ``--config`` values and variables for this build."""
+    return plan_overrides(
+        optimize=profile == "release" and not settings.disable_optimizations,
+        profile=profile,
+        targets=settings.targets,
+        workspace_manifest=workspace.root / "Cargo.toml",
+        cwd=workspace.root,
+        environ=environ,
+    )
+
+
+def _cargo_argv(
+    options: BuildOptions,
+    settings: BuildSettings,
+    invocation: Invocation,
+    profile: str,
+    manifest: Path,
+    selection: Sequence[str],
+    overrides: CargoOverrides,
+) -> list[str]:
+    """The one cargo command: the compiler's head, targets, profile, manifest, ``selection``
+    (`_cargo_args`), cargo's own flags, the overrides, the compiler's and the caller's extras."""
+    return [
+        *invocation.head,
+        *(arg for triple in invocation.triples for arg in ("--target", triple)),
+        *(["--release"] if profile == "release" else ["--profile", profile]),
+        *("--manifest-path", str(manifest)),
+        *selection,
+        *settings.cargo_flags,
+        *overrides.args(),
+        *settings.compiler.extra_args,
+        *options.cargo_args,
+    ]
+
+
+def _cargo_env(
+    environ: Mapping[str, str],
+    settings: BuildSettings,
+    invocation: Invocation,
+    overrides: CargoOverrides,
+    cache: CachePlan | None,
+    as_argument: bool,
+    notes: list[str],
+) -> dict[str, str]:
+    """cargo's environment: the caller's, then what the functions agree on, the build's own
+    variables, the compiler's, the optimisation overrides' and the compile cache's (whose notes
+    join ``notes``)."""
+    build_env = {
+        **environ,
+        **_function_env(settings, notes),
+        **settings.build_env,
+        **invocation.env,
+        **overrides.env,
+    }
+    if cache is not None:
+        notes += cache.notes
+        build_env.update(cache.env)
+        if as_argument:
+            build_env.pop("CARGO_TARGET_DIR", None)
+    return build_env
 
 
 def _cargo_args(

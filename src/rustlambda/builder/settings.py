@@ -70,6 +70,8 @@ class BuildSettings:
     verify: bool
     functions: Mapping[str, FunctionBuildSettings]
     warnings: tuple[str, ...]
+    #: The global configuration file these settings read (``CargoLambda.toml``; None: none).
+    global_config: Path | None = None
 
 
 def build_chains(
@@ -150,6 +152,9 @@ def resolve_build(
             if name
         },
         warnings=(*meta.warnings, *notes),
+        global_config=(
+            meta.sources.selection.path if isinstance(meta.sources, GlobalConfig) else None
+        ),
     )
 
 
