@@ -1,7 +1,8 @@
 """Build Lambda functions and extensions: plan (settings resolved, one cargo command, where
 every output goes), run cargo once, collect the executables into the lambda dir.
 
-    plan.py      select_binaries, plan_build -> BuildPlan
+    select.py    select_binaries: the binaries a build packages
+    plan.py      plan_build -> BuildPlan
     run.py       run_plan, build -> BuildResult
     result.py    Artifact, BuildResult (``build --json``)
     settings.py  the build's resolved settings
@@ -9,9 +10,10 @@ every output goes), run cargo once, collect the executables into the lambda dir.
 
 from __future__ import annotations
 
-from .plan import BuildPlan, PlannedOutput, plan_build, select_binaries
+from .plan import BuildPlan, PlannedOutput, plan_build
 from .result import Artifact, BuildResult
 from .run import build, run_plan
+from .select import select_binaries
 
 __all__ = [
     "Artifact",
