@@ -13,12 +13,16 @@ import base64
 import binascii
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import botocore.exceptions
 
 from ..emulator.client import InvokeResponse, split_http_integration_response
 from ..errors import ConfigError, InvokeConnectionError, InvokeRequestError
-from .aws import connect, error_code
+from .aws import Aws, connect, error_code
+
+if TYPE_CHECKING:
+    from mypy_boto3_lambda.type_defs import InvocationResponseTypeDef
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,23 @@ def invoke_remote(
         retry_attempts=target.retry_attempts,
         environ=environ,
     )
+    answer, body = _invoke(aws, target, _request(target, payload, client_context))
+    function_error = answer.get("FunctionError")
+    prelude = None
+    if not function_error:
+        prelude, body = split_http_integration_response(body)
+    return InvokeResponse(
+        int(answer.get("StatusCode", 200)),
+        body,
+        function_error,
+        answer.get("ExecutedVersion"),
+        prelude,
+        log=_decoded(answer.get("LogResult")),
+    )
+
+
+def _request(target: RemoteTarget, payload: bytes, client_context: str | None) -> dict[str, object]:
+    """lambda:InvokeFunction's parameters (the client context base64-encoded, as AWS takes it)."""
     request: dict[str, object] = {
         "FunctionName": target.function,
         "InvocationType": "RequestResponse",
@@ -59,6 +80,14 @@ def invoke_remote(
         request["Qualifier"] = target.qualifier
     if client_context is not None:
         request["ClientContext"] = base64.b64encode(client_context.encode()).decode()
+    return request
+
+
+def _invoke(
+    aws: Aws, target: RemoteTarget, request: dict[str, object]
+) -> tuple[InvocationResponseTypeDef, bytes]:
+    """AWS's answer and the payload it returned; each way the call can fail as the
+    `RustLambdaError` that says what to fix."""
     subject = target.function + (f":{target.qualifier}" if target.qualifier else "")
     try:
         answer = aws.lambda_.invoke(**request)  # type: ignore[arg-type]
@@ -86,18 +115,7 @@ def invoke_remote(
             f"invoking {subject} in {aws.region}: {exc}",
             "check the AWS configuration (profile, credentials, --endpoint-url)",
         ) from exc
-    function_error = answer.get("FunctionError")
-    prelude = None
-    if not function_error:
-        prelude, body = split_http_integration_response(body)
-    return InvokeResponse(
-        int(answer.get("StatusCode", 200)),
-        body,
-        function_error,
-        answer.get("ExecutedVersion"),
-        prelude,
-        log=_decoded(answer.get("LogResult")),
-    )
+    return answer, body
 
 
 def _decoded(log_result: str | None) -> str | None:
