@@ -307,32 +307,56 @@ async def watch(
     await emulator.start()
     try:
         if options.only_lambda_apis:
-            _announce(emulator, served, options, aws, reporter)
-            if on_ready is not None:
-                on_ready(emulator)
+            _ready(emulator, served, options, aws, reporter, on_ready)
             await stop.wait()
             return
-        emulator.hold(wait=bool(options.wait))
-        then = "invokes wait for it" if options.wait else 'invokes meanwhile get "Pending"'
-        reporter.info(f"listening on {' and '.join(emulator.urls)}; building first ({then})")
-        try:
-            result = await session.build(build_options, first=True)
-            served = functions_to_serve(result, options)
-            await emulator.update(served.functions, aliases=served.aliases)
-        except RustLambdaError as exc:
-            await emulator.fail_pending(exc.message)
-            raise
-        for warning in [*served.notes, *emulator.warnings]:
-            reporter.warning(warning)
-        _announce(emulator, served, options, aws, reporter)
-        if on_ready is not None:
-            on_ready(emulator)
+        await _first_build(emulator, session, build_options, options, aws, on_ready)
         if options.ignore_changes:
             await stop.wait()
             return
         await _reload_loop(plan, build_options, options, emulator, stop, session, on_reload)
     finally:
         await emulator.stop()
+
+
+async def _first_build(
+    emulator: Emulator,
+    session: BuildSession,
+    build_options: BuildOptions,
+    options: WatchOptions,
+    aws: AwsEnvironment | None,
+    on_ready: Callable[[Emulator], None] | None,
+) -> None:
+    """Build while listening (invokes wait or are told Pending), then serve what was built;
+    a failed first build fails the invokes that waited, and ``watch``."""
+    reporter = session.reporter
+    emulator.hold(wait=bool(options.wait))
+    then = "invokes wait for it" if options.wait else 'invokes meanwhile get "Pending"'
+    reporter.info(f"listening on {' and '.join(emulator.urls)}; building first ({then})")
+    try:
+        result = await session.build(build_options, first=True)
+        served = functions_to_serve(result, options)
+        await emulator.update(served.functions, aliases=served.aliases)
+    except RustLambdaError as exc:
+        await emulator.fail_pending(exc.message)
+        raise
+    for warning in [*served.notes, *emulator.warnings]:
+        reporter.warning(warning)
+    _ready(emulator, served, options, aws, reporter, on_ready)
+
+
+def _ready(
+    emulator: Emulator,
+    served: Served,
+    options: WatchOptions,
+    aws: AwsEnvironment | None,
+    reporter: Reporter,
+    on_ready: Callable[[Emulator], None] | None,
+) -> None:
+    """Serving: say what and where, then tell the caller."""
+    _announce(emulator, served, options, aws, reporter)
+    if on_ready is not None:
+        on_ready(emulator)
 
 
 def _announce(
