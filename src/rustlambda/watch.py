@@ -21,23 +21,20 @@ from typing import TypeVar
 
 from watchfiles import awatch
 
-from . import layout
 from .builder import BuildPlan, BuildResult, plan_build, run_plan
 from .builder.settings import global_config
-from .elf import read_elf
-from .emulator import Emulator, EmulatorSettings, FunctionSpec, LogRecord, Report
+from .emulator import Emulator, EmulatorSettings, LogRecord, Report
 from .emulator.aws_env import AwsEnvironment, resolve_aws_environment
-from .errors import ArtifactError, ConfigError, RustLambdaError
-from .layout import ArtifactKind
+from .errors import RustLambdaError
 from .options import BuildOptions, OutputFormat
 from .progress import BuildProgress, BuildSession, progress_env
 from .reporting import LoggingReporter, Reporter
+from .serving import Served, functions_to_serve, planned_functions
 from .settings import table as t
 from .settings.metadata import Metadata
 from .settings.model import Scope, Section
 from .settings.resolve import options_layer, served_chain
 from .sources import SourceFilter
-from .targets import Arch, host_arch
 
 
 @dataclass(frozen=True)
@@ -136,113 +133,12 @@ def _or(value: T | None, fallback: T) -> T:
     return fallback if value is None else value
 
 
-@dataclass(frozen=True)
-class Served:
-    """What ``watch`` serves: the function specs and the plain names that route to them."""
-
-    functions: tuple[FunctionSpec, ...]
-    aliases: Mapping[str, str]
-    notes: tuple[str, ...] = ()
-
-
-def functions_to_serve(result: BuildResult, options: WatchOptions) -> Served:
-    """One FunctionSpec per built function and architecture.
-
-    With one architecture a function is served under its own name. With several, each is
-    served as ``<name>-<arch>`` and the plain name routes to the host's architecture (or the
-    first one built).
-    """
-    built = [a for a in result.artifacts if a.kind is ArtifactKind.FUNCTION]
-    if not built:
-        raise ConfigError(
-            "watch serves functions, and this build produced none (only extensions?)",
-            "select function binaries (drop --extension); extensions in the lambda dir's "
-            "extensions/ folder are started with the functions",
-        )
-    arches = list(dict.fromkeys(a.arch for a in built))
-    multi = len(arches) > 1
-    tree = layout.LambdaDir(result.lambda_dir, per_arch=multi)
-    host = host_arch()
-    specs: list[FunctionSpec] = []
-    aliases: dict[str, str] = {}
-    notes: list[str] = []
-    for artifact in built:
-        name = f"{artifact.function}-{artifact.arch.value}" if multi else artifact.function
-        ext_dir = options.extensions_dir or tree.extensions(artifact.arch)
-        extensions, skipped = _extensions(ext_dir, artifact.arch)
-        notes += skipped
-        revision = ":".join(
-            [artifact.sha256, *(f"{p.name}@{p.stat().st_mtime_ns}" for p in extensions)]
-        )
-        specs.append(
-            FunctionSpec(
-                name=name,
-                bootstrap=artifact.path,
-                env={**artifact.env, **options.env},
-                memory_size=options.memory_size,
-                timeout=options.timeout if options.timeout is not None else 30.0,
-                extensions=extensions,
-                revision=revision,
-                max_concurrency=options.max_concurrency or 1,
-            )
-        )
-        if multi and (artifact.function not in aliases or artifact.arch is host):
-            aliases[artifact.function] = name
-    return Served(tuple(specs), aliases, tuple(dict.fromkeys(notes)))
-
-
-def _extensions(directory: Path, arch: Arch) -> tuple[tuple[Path, ...], list[str]]:
-    if not directory.is_dir():
-        return (), []
-    found: list[Path] = []
-    notes: list[str] = []
-    for path in sorted(directory.iterdir()):
-        if not path.is_file() or path.suffix == layout.ZIP_SUFFIX or not os.access(path, os.X_OK):
-            continue
-        try:
-            ext_arch = read_elf(path).arch
-        except ArtifactError:
-            ext_arch = None  # a script: runs anywhere
-        if ext_arch is not None and ext_arch is not arch:
-            notes.append(
-                f"extension {path} is {ext_arch.value}; not started with {arch.value} functions"
-            )
-            continue
-        found.append(path)
-    return tuple(found), notes
-
-
 def _ignored_dirs(plan: BuildPlan, options: BuildOptions) -> list[Path]:
     dirs = [plan.workspace.target_directory, plan.lambda_dir]
     if options.target_dir is not None:
         cwd = options.cwd or Path.cwd()
         dirs.append(cwd / options.target_dir)
     return dirs
-
-
-def planned_functions(plan: BuildPlan, options: WatchOptions) -> Served:
-    """Only-Lambda-APIs mode: one function per selected function binary, under its own name,
-    without building it (the user runs their own build of it)."""
-    specs: dict[str, FunctionSpec] = {}
-    for output in plan.outputs:
-        name = output.binary.name
-        if output.kind is not ArtifactKind.FUNCTION or name in specs:
-            continue
-        function = plan.settings.functions.get(name)
-        specs[name] = FunctionSpec(
-            name=name,
-            bootstrap=output.dest,
-            env={**(function.env if function else {}), **options.env},
-            memory_size=options.memory_size,
-            timeout=options.timeout if options.timeout is not None else 30.0,
-            max_concurrency=options.max_concurrency or 1,
-        )
-    if not specs:
-        raise ConfigError(
-            "--only-lambda-apis serves functions, and none is selected (only extensions?)",
-            "select function binaries (drop --extension)",
-        )
-    return Served(tuple(specs.values()), {})
 
 
 def emulator_settings(options: WatchOptions) -> tuple[EmulatorSettings, AwsEnvironment | None]:

@@ -15,16 +15,18 @@ from typing import Any
 import pytest
 from watchfiles import Change
 
+from rustlambda import serving as serving_mod
 from rustlambda import watch as watch_mod
 from rustlambda.builder import Artifact, BuildResult
 from rustlambda.emulator import Emulator, EmulatorSettings
 from rustlambda.errors import ConfigError
 from rustlambda.layout import ArtifactKind
 from rustlambda.options import BuildOptions
+from rustlambda.serving import functions_to_serve
 from rustlambda.settings.keyvalue import parse_env_vars, read_env_file
 from rustlambda.sources import SourceFilter
 from rustlambda.targets import Arch, Target
-from rustlambda.watch import WatchOptions, functions_to_serve
+from rustlambda.watch import WatchOptions
 
 from .fakes import REAL_ELF
 
@@ -97,7 +99,7 @@ def options(
 
 @pytest.fixture(autouse=True)
 def _x86_64_host(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(watch_mod, "host_arch", lambda: Arch.X86_64)
+    monkeypatch.setattr(serving_mod, "host_arch", lambda: Arch.X86_64)
 
 
 # --------------------------------------------------------------------------- functions_to_serve
@@ -145,7 +147,7 @@ def test_two_arches_suffix_names_and_alias_host_arch(
 
 
 def test_two_arches_alias_follows_the_host(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(watch_mod, "host_arch", lambda: Arch.ARM64)
+    monkeypatch.setattr(serving_mod, "host_arch", lambda: Arch.ARM64)
     lam = tmp_path / "lambda"
     built = [artifact(lam, "hello", a, multi=True) for a in ("x86_64", "arm64")]
     assert functions_to_serve(result(lam, *built), options()).aliases == {"hello": "hello-arm64"}
@@ -154,7 +156,7 @@ def test_two_arches_alias_follows_the_host(tmp_path: Path, monkeypatch: pytest.M
 def test_two_arches_unknown_host_aliases_first_built(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(watch_mod, "host_arch", lambda: None)
+    monkeypatch.setattr(serving_mod, "host_arch", lambda: None)
     lam = tmp_path / "lambda"
     built = [artifact(lam, "hello", a, multi=True) for a in ("arm64", "x86_64")]
     assert functions_to_serve(result(lam, *built), options()).aliases == {"hello": "hello-arm64"}

@@ -23,7 +23,8 @@ from rustlambda.emulator.client import invoke
 from rustlambda.errors import ConfigError, InvokeRequestError
 from rustlambda.layout import ArtifactKind
 from rustlambda.options import BuildOptions
-from rustlambda.watch import WatchOptions, emulator_settings, planned_functions
+from rustlambda.serving import planned_functions
+from rustlambda.watch import WatchOptions, emulator_settings
 
 from .fakes import REAL_ELF
 
